@@ -1,0 +1,207 @@
+"""Settings from the environment (and a `.env` file), checked once at start-up.
+
+Every problem is collected and reported together, so an admin fixes the configuration in one go
+instead of discovering the mistakes one restart at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+README_HINT = "See 'Configuration' in README.md."
+
+# Zoho data centres: accounts server -> default API domain (FACTS.md, Zoho's multi-DC docs).
+DATA_CENTRES: dict[str, tuple[str, str]] = {
+    "us": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
+    "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
+    "in": ("https://accounts.zoho.in", "https://www.zohoapis.in"),
+    "au": ("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
+    "jp": ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
+    "cn": ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+    "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
+    "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+}
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class Secret:
+    """A string that never shows itself in reprs, str() or f-strings; `.reveal()` when it must be sent."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class ConfigError(Exception):
+    """Raised with every configuration problem at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"crmphoto cannot start; please fix the configuration:\n{lines}\n{README_HINT}")
+
+
+@dataclass(frozen=True)
+class ZohoSettings:
+    client_id: str
+    client_secret: Secret
+    refresh_token: Secret
+    dc: str = "us"
+    accounts_url: str = DATA_CENTRES["us"][0]
+    api_domain: str | None = None
+    api_version: str = "v8"
+    max_concurrency: int = 10
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.accounts_url}/oauth/v2/token"
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: Secret
+    signing_secret: Secret | None
+    app_token: Secret | None
+    api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+def read_environment(env: Mapping[str, str] | None = None, dotenv_path: str = ".env") -> dict[str, str]:
+    """The real environment wins over `.env` in the working directory."""
+    if env is not None:
+        return dict(env)
+    merged = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+    merged.update(os.environ)
+    return merged
+
+
+def _http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query and not parts.fragment
+
+
+def _int_in_range(env: Mapping[str, str], name: str, default: int, lo: int, hi: int, problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        problems.append(f"{name} must be a whole number from {lo} to {hi} (got {raw!r}).")
+        return default
+    return int(raw)
+
+
+def _zoho(env: Mapping[str, str], problems: list[str]) -> ZohoSettings:
+    def required(name: str, what: str) -> str:
+        value = env.get(name, "").strip()
+        if not value:
+            problems.append(f"{name} is missing: {what}.")
+        return value
+
+    client_id = required("ZOHO_CLIENT_ID", "the Client ID of your Zoho self client")
+    client_secret = required("ZOHO_CLIENT_SECRET", "the Client Secret of your Zoho self client")
+    refresh_token = required("ZOHO_REFRESH_TOKEN", "the refresh token generated for the self client")
+
+    dc = env.get("ZOHO_DC", "").strip().lower() or "us"
+    if dc not in DATA_CENTRES:
+        problems.append(f"ZOHO_DC must be one of {', '.join(DATA_CENTRES)} (got {dc!r}).")
+        dc = "us"
+    accounts_url = env.get("ZOHO_ACCOUNTS_URL", "").strip().rstrip("/") or DATA_CENTRES[dc][0]
+    if not _http_url(accounts_url):
+        problems.append(f"ZOHO_ACCOUNTS_URL must be an http(s) URL such as {DATA_CENTRES['us'][0]}.")
+    api_domain = env.get("ZOHO_API_DOMAIN", "").strip().rstrip("/") or None
+    if api_domain is not None and not _http_url(api_domain):
+        problems.append(f"ZOHO_API_DOMAIN must be an http(s) URL such as {DATA_CENTRES['us'][1]}.")
+    version = env.get("ZOHO_API_VERSION", "").strip() or "v8"
+    if not re.fullmatch(r"v\d+(\.\d+)?", version):
+        problems.append(f"ZOHO_API_VERSION must look like v8 (got {version!r}).")
+        version = "v8"
+    concurrency = _int_in_range(env, "ZOHO_MAX_CONCURRENCY", 10, 1, 100, problems)
+    return ZohoSettings(
+        client_id=client_id,
+        client_secret=Secret(client_secret),
+        refresh_token=Secret(refresh_token),
+        dc=dc,
+        accounts_url=accounts_url,
+        api_domain=api_domain,
+        api_version=version,
+        max_concurrency=concurrency,
+    )
+
+
+def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings:
+    bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+    signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+    if not bot_token:
+        problems.append("SLACK_BOT_TOKEN is missing: the Bot User OAuth Token (xoxb-…) of your Slack app.")
+    elif not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN should be a bot token starting with xoxb-.")
+    if app_token is None and signing_secret is None:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing: the Signing Secret from your Slack app's Basic Information "
+            "(or set SLACK_APP_TOKEN to run in Socket Mode)."
+        )
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN should be an app-level token starting with xapp-.")
+    api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+    if not _http_url(api_url):
+        problems.append(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}.")
+    if not api_url.endswith("/"):
+        api_url += "/"
+    port = _int_in_range(env, "PORT", 3000, 1, 65535, problems)
+    return SlackSettings(
+        bot_token=Secret(bot_token),
+        signing_secret=Secret(signing_secret) if signing_secret else None,
+        app_token=Secret(app_token) if app_token else None,
+        api_url=api_url,
+        port=port,
+    )
+
+
+def load_zoho_settings(env: Mapping[str, str] | None = None) -> ZohoSettings:
+    """Zoho settings alone, for the admin command line."""
+    problems: list[str] = []
+    settings = _zoho(read_environment(env), problems)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> tuple[ZohoSettings, SlackSettings]:
+    """Everything the Slack bot needs; raises ConfigError naming every problem."""
+    values = read_environment(env)
+    problems: list[str] = []
+    slack = _slack(values, problems)
+    zoho = _zoho(values, problems)
+    if problems:
+        raise ConfigError(problems)
+    return zoho, slack

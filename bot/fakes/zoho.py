@@ -1,0 +1,336 @@
+"""A fake Zoho: the accounts server (token endpoint) and the CRM API, as one real HTTP server.
+
+Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v8 OpenAPI files):
+- `POST /oauth/v2/token` (refresh-token grant, query string or form): success names `api_domain`
+  (this server); failures come as HTTP 200 with an `error` key; the 11th token within 10 minutes
+  gets `Access Denied` and the client stays blocked for the rest of the window.
+- `GET /crm/{v}/settings/modules` answers `{"modules": [...]}` with the fields of the OAS `modules`
+  schema we use; OAUTH_SCOPE_MISMATCH (401) when the token lacks the settings scope.
+- `GET /crm/{v}/{module}/{id}/photo` answers 200 with image bytes, 204 for no photo (with a JSON
+  content type and an empty body, as Zoho does), or the error JSON `{code, details, message, status}`
+  of `API_Exception` with the HTTP status the seed page gives each code.
+Tests, the benchmark and any demo script share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.fakes.server import ThreadedServer
+
+CLIENT_ID = "1000.TESTCLIENTID"
+CLIENT_SECRET = "test-client-secret-dummy"
+REFRESH_TOKEN = "test-refresh-token-dummy"
+
+# Each error code on the seed page (plus the generic ones) with its HTTP status and message.
+ERRORS: dict[str, tuple[int, str]] = {
+    "INVALID_MODULE": (400, "the module name given seems to be invalid"),
+    "INVALID_URL_PATTERN": (404, "Please check if the URL trying to access is a correct one"),
+    "OAUTH_SCOPE_MISMATCH": (401, "invalid oauth scope to access this URL"),
+    "NO_PERMISSION": (403, "permission denied"),
+    "INTERNAL_ERROR": (500, "Internal Server Error"),
+    "INVALID_REQUEST_METHOD": (400, "The http request method type is not a valid one"),
+    "AUTHORIZATION_FAILED": (400, "User does not have sufficient privilege to download images"),
+    "RECORD_LOCKED": (400, "cannot get the record image that is not approved yet"),
+    "NOT_APPROVED": (400, "cannot get the record image that is not approved yet"),
+    "INVALID_DATA": (400, "the id given seems to be invalid"),
+    "INVALID_TOKEN": (401, "invalid oauth token"),
+    "AUTHENTICATION_FAILURE": (401, "Authentication failed"),
+    "TOO_MANY_REQUESTS": (429, "You have reached the maximum concurrency limit"),
+}
+
+# A 1x1 JPEG, enough to be a real image.
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f14"
+    "1d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100"
+    "ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000"
+    "017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a2526272829"
+    "2a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a9293"
+    "9495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8"
+    "e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9"
+)
+
+
+def module_entry(
+    api_name: str, singular: str, plural: str, generated_type: str = "default", module_name: str | None = None,
+    api_supported: bool = True,
+) -> dict[str, Any]:
+    return {
+        "api_name": api_name,
+        "module_name": module_name or api_name,
+        "singular_label": singular,
+        "plural_label": plural,
+        "generated_type": generated_type,
+        "api_supported": api_supported,
+        "visible": True,
+        "status": "visible",
+        "id": str(abs(hash(api_name)) % 10**18),
+    }
+
+
+DEFAULT_MODULES = [
+    module_entry("Leads", "Lead", "Leads"),
+    module_entry("Contacts", "Contact", "Contacts"),
+    module_entry("Accounts", "Account", "Accounts"),
+    module_entry("Deals", "Deal", "Deals", module_name="Potentials"),
+    module_entry("Tasks", "Task", "Tasks"),
+    module_entry("Products", "Product", "Products"),
+    module_entry("Vendors", "Vendor", "Vendors"),
+    module_entry("Documents", "Document", "Documents", api_supported=False),
+    module_entry("Properties", "Property", "Properties", "custom", module_name="CustomModule1"),
+]
+
+
+@dataclass
+class Record:
+    """What the fake answers for one record's photo."""
+
+    content: bytes | None = TINY_JPEG
+    content_type: str = "image/jpeg"
+    disposition: str | None = None
+    error: str | None = None  # a code from ERRORS: answer with that error instead
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeZoho(ThreadedServer):
+    """Zoho's accounts server and CRM API; tests script records, faults and latency."""
+
+    def __init__(self, *, latency: float = 0.0, token_latency: float = 0.0, expires_in: int = 3600) -> None:
+        super().__init__()
+        self.latency = latency
+        self.token_latency = token_latency
+        self.expires_in = expires_in
+        self.modules: list[dict[str, Any]] = list(DEFAULT_MODULES)
+        self.records: dict[tuple[str, str], Record] = {}
+        self.default_record: Record | None = Record()
+        self.scope_for_modules = True
+        self.api_domain: str | None = None  # what the token answer names; this server by default
+        self.accept_tokens_from: FakeZoho | None = None  # another fake whose tokens are valid here
+        self.token_error: str | None = None  # "invalid_client" | "invalid_code" | "Access Denied"
+        self.token_limit = 10  # per 10 minutes, like Zoho
+        self._faults: dict[str, deque[tuple[int, str | None, dict[str, str]]]] = {}
+        self._lock = threading.Lock()
+        self._token_times: deque[float] = deque()
+        self._valid_tokens: set[str] = set()
+        self.seen: list[Seen] = []
+        self.token_requests = 0
+        self.tokens_issued = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # --- scripting -------------------------------------------------------------------------------
+    def add_record(self, module: str, record_id: str, record: Record | None = None) -> None:
+        with self._lock:
+            self.records[(module, record_id)] = record or Record()
+
+    def fail_next(
+        self, kind: str, times: int = 1, *, status: int | None = None, code: str | None = None,
+        body: str | None = None, headers: dict[str, str] | None = None,
+    ) -> None:
+        """The next `times` calls of `kind` ("photo", "modules") fail: with Zoho's `code`, or a raw
+        `status`/`body` (for non-JSON answers), or, with status 0, by hanging up the connection."""
+        if code is not None and status is None:
+            status = ERRORS[code][0]
+        with self._lock:
+            queue = self._faults.setdefault(kind, deque())
+            for _ in range(times):
+                queue.append((status or 500, body if code is None else code, dict(headers or {})))
+
+    def revoke_tokens(self) -> None:
+        """Every access token issued so far stops working (INVALID_TOKEN)."""
+        with self._lock:
+            self._valid_tokens.clear()
+
+    def valid_tokens(self) -> set[str]:
+        with self._lock:
+            return set(self._valid_tokens)
+
+    def photo_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if s.path.endswith("/photo"))
+
+    def module_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if s.path.endswith("/settings/modules"))
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.seen.clear()
+            self.token_requests = 0
+            self.max_in_flight = 0
+
+    # --- server ------------------------------------------------------------------------------------
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post("/oauth/v2/token", self._token)
+        app.router.add_route("*", "/crm/{version}/settings/modules", self._modules)
+        app.router.add_route("*", "/crm/{version}/{module}/{record}/photo", self._photo)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
+        return app
+
+    def _record(self, request: web.Request) -> None:
+        with self._lock:
+            self.seen.append(
+                Seen(request.method, request.path, request.query_string, dict(request.headers))
+            )
+
+    @staticmethod
+    def _error(code: str, status: int | None = None, details: dict[str, Any] | None = None,
+               message: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
+        default_status, default_message = ERRORS.get(code, (400, "error"))
+        body = {"code": code, "details": details or {}, "message": message or default_message, "status": "error"}
+        return web.json_response(body, status=status or default_status, headers=headers)
+
+    def _take_fault(self, kind: str, request: web.Request) -> web.Response | None:
+        with self._lock:
+            queue = self._faults.get(kind)
+            fault = queue.popleft() if queue else None
+        if fault is None:
+            return None
+        status, code_or_body, headers = fault
+        if status == 0:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
+        if code_or_body in ERRORS:
+            return self._error(code_or_body, status, headers=headers)
+        return web.Response(status=status, text=code_or_body or "<html>Service Unavailable</html>",
+                            content_type="text/html", headers=headers)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self._record(request)
+        if self.token_latency:
+            await asyncio.sleep(self.token_latency)
+        form = dict(request.query)
+        if request.can_read_body:
+            form.update({k: str(v) for k, v in (await request.post()).items()})
+        now = time.monotonic()
+        with self._lock:
+            self.token_requests += 1
+            while self._token_times and now - self._token_times[0] > 600:
+                self._token_times.popleft()
+            throttled = len(self._token_times) >= self.token_limit
+        if self.token_error == "Access Denied" or throttled:
+            return web.json_response({
+                "error": "Access Denied",
+                "error_description": "You have made too many requests continuously. Please try again after some time.",
+                "status": "failure",
+            })
+        if form.get("grant_type") != "refresh_token":
+            return web.json_response({"error": "unsupported_grant_type"})
+        if self.token_error == "invalid_client" or form.get("client_id") != CLIENT_ID \
+                or form.get("client_secret") != CLIENT_SECRET:
+            return web.json_response({"error": "invalid_client"})
+        if self.token_error == "invalid_code" or form.get("refresh_token") != REFRESH_TOKEN:
+            return web.json_response({"error": "invalid_code"})
+        with self._lock:
+            self._token_times.append(now)
+            self.tokens_issued += 1
+            token = f"1000.test-access-{self.tokens_issued:04d}"
+            self._valid_tokens.add(token)
+        return web.json_response({
+            "access_token": token,
+            "api_domain": self.api_domain or self.url,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+        })
+
+    def _authorized(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme != "Zoho-oauthtoken" or not token:
+            return self._error("AUTHENTICATION_FAILURE")
+        with self._lock:
+            valid = token in self._valid_tokens
+        if not valid and self.accept_tokens_from is not None:
+            valid = token in self.accept_tokens_from.valid_tokens()
+        return None if valid else self._error("INVALID_TOKEN")
+
+    async def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    async def _modules(self, request: web.Request) -> web.Response:
+        self._record(request)
+        await self._enter()
+        try:
+            if request.method != "GET":
+                return self._error("INVALID_REQUEST_METHOD")
+            denied = self._authorized(request)
+            if denied is not None:
+                return denied
+            fault = self._take_fault("modules", request)
+            if fault is not None:
+                return fault
+            if not self.scope_for_modules:
+                return self._error("OAUTH_SCOPE_MISMATCH")
+            return web.json_response({"modules": self.modules})
+        finally:
+            self._leave()
+
+    async def _photo(self, request: web.Request) -> web.StreamResponse:
+        self._record(request)
+        await self._enter()
+        try:
+            if request.method != "GET":
+                return self._error("INVALID_REQUEST_METHOD")
+            denied = self._authorized(request)
+            if denied is not None:
+                return denied
+            fault = self._take_fault("photo", request)
+            if fault is not None:
+                return fault
+            module, record_id = request.match_info["module"], request.match_info["record"]
+            known = {m["api_name"]: m for m in self.modules}
+            if module not in known:
+                return self._error("INVALID_MODULE", details={"resource_path_index": 0})
+            if known[module].get("api_supported") is False:
+                return self._error("INVALID_MODULE", message="The given module is not supported in API")
+            if not record_id.isdigit():
+                return self._error("INVALID_DATA", details={"resource_path_index": 1})
+            with self._lock:
+                record = self.records.get((module, record_id), self.default_record)
+            if record is None:
+                return self._error("INVALID_DATA", details={"id": record_id})
+            if record.error:
+                details = {"id": record_id}
+                if record.error == "RECORD_LOCKED":
+                    details["action"] = "zia_vision_processing"
+                return self._error(record.error, details=details)
+            if record.content is None:
+                return web.Response(status=204, content_type="application/json")
+            headers = {"Content-Disposition": record.disposition} if record.disposition else {}
+            return web.Response(body=record.content, content_type=record.content_type, headers=headers)
+        finally:
+            self._leave()
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        self._record(request)
+        return self._error("INVALID_URL_PATTERN")
+
+    def body_of(self, code: str) -> dict[str, Any]:
+        """The exact JSON body the fake sends for `code` (for schema checks)."""
+        return json.loads(self._error(code).text or "{}")

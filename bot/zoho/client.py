@@ -1,0 +1,212 @@
+"""Where we talk to Zoho CRM: one pooled async HTTP client, the token, retries and the concurrency cap.
+
+Only two CRM calls are made: the module list (cached) and a record's photo. Each goes through
+`_get`, which adds the token, caps calls in flight at ZOHO_MAX_CONCURRENCY (Zoho's per-org limit),
+refreshes the token once on INVALID_TOKEN, and retries what is worth retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from bot.config import ZohoSettings
+from bot.zoho import errors
+from bot.zoho.modules import ModuleCatalog
+from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
+from bot.zoho.token import TokenManager
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
+
+
+class RetryPolicy:
+    """Exponential backoff with jitter: at most `tries` tries and about `budget` seconds in all."""
+
+    def __init__(self, tries: int = 3, base: float = 0.5, cap: float = 8.0, budget: float = 15.0) -> None:
+        self.tries = tries
+        self.base = base
+        self.cap = cap
+        self.budget = budget
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        return random.uniform(0.5, 1.0) * min(self.cap, self.base * 2**attempt)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_from_response(response: httpx.Response, body: bytes) -> errors.ZohoError:
+    """Zoho's error JSON (`API_Exception`) as a ZohoError; anything else as INVALID_RESPONSE."""
+    status = response.status_code
+    retry_after = _retry_after(response)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("data"), list) and data["data"]:
+        data = data["data"][0] if isinstance(data["data"][0], dict) else data
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        details = data.get("details") if isinstance(data.get("details"), dict) else {}
+        return errors.ZohoError(
+            data["code"], str(data.get("message", "")), status=status, details=details, retry_after=retry_after
+        )
+    if status == 429:
+        return errors.ZohoError("TOO_MANY_REQUESTS", "too many requests", status=status, retry_after=retry_after)
+    if status >= 500:
+        return errors.ZohoError("INTERNAL_ERROR", f"Zoho answered HTTP {status}", status=status)
+    return errors.ZohoError(
+        errors.INVALID_RESPONSE, f"unexpected answer (HTTP {status}, not Zoho's error JSON)", status=status
+    )
+
+
+class ZohoClient:
+    """Fetches record photos from Zoho CRM under the service token."""
+
+    def __init__(
+        self,
+        settings: ZohoSettings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._http = http or httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT,
+            limits=httpx.Limits(
+                max_connections=settings.max_concurrency + 2, max_keepalive_connections=settings.max_concurrency
+            ),
+            follow_redirects=False,
+        )
+        self._retry = retry or RetryPolicy()
+        self._clock = clock
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self.tokens = TokenManager(settings, self._http, clock=clock)
+        self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
+        self.api_calls = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ZohoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def fetch_photo(self, module_typed: str, record_id_typed: str) -> Photo | NoPhoto:
+        """The photo of a record, or NoPhoto; raises ZohoError (ModuleProblem before any photo call)."""
+        record_id = clean_record_id(record_id_typed)
+        module = await self.modules.resolve(module_typed)
+        path = photo_path(self.settings.api_version, module.api_name, record_id)
+        async with self._get(path) as response:
+            if response.status_code == 204:
+                return NoPhoto(module.api_name, record_id)
+            content = await self._read_limited(response)
+            return build_photo(
+                module.api_name,
+                record_id,
+                content,
+                response.headers.get("Content-Type"),
+                response.headers.get("Content-Disposition"),
+            )
+
+    async def _fetch_modules(self) -> list[dict[str, Any]]:
+        async with self._get(f"/crm/{self.settings.api_version}/settings/modules") as response:
+            body = await self._read_limited(response)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise errors.ZohoError(errors.INVALID_RESPONSE, "module list is not JSON", status=200) from None
+        modules = data.get("modules") if isinstance(data, dict) else None
+        if not isinstance(modules, list):
+            raise errors.ZohoError(errors.INVALID_RESPONSE, "module list has no 'modules'", status=200)
+        return [m for m in modules if isinstance(m, dict)]
+
+    @staticmethod
+    async def _read_limited(response: httpx.Response) -> bytes:
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > MAX_PHOTO_BYTES:
+            raise errors.ZohoError(errors.PHOTO_TOO_LARGE, f"{int(length)} bytes", status=response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_PHOTO_BYTES:
+                    raise errors.ZohoError(
+                        errors.PHOTO_TOO_LARGE, f"more than {MAX_PHOTO_BYTES} bytes", status=response.status_code
+                    )
+                chunks.append(chunk)
+        except httpx.TimeoutException:
+            raise errors.ZohoError(errors.TIMEOUT, "Zoho stopped sending the photo") from None
+        except httpx.TransportError as exc:
+            raise errors.ZohoError(errors.CONNECTION_ERROR, type(exc).__name__) from None
+        return b"".join(chunks)
+
+    @asynccontextmanager
+    async def _get(self, path: str) -> AsyncIterator[httpx.Response]:
+        """A successful (2xx) streamed response for `path`, after token refresh and retries."""
+        started = self._clock()
+        attempt = 0
+        refreshed = False
+        while True:
+            token = await self.tokens.get()
+            url = f"{token.api_domain}{path}"
+            failure: errors.ZohoError
+            async with self._slots:
+                self.api_calls += 1
+                try:
+                    request = self._http.build_request(
+                        "GET", url, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
+                    )
+                    response = await self._http.send(request, stream=True)
+                except httpx.TimeoutException:
+                    failure = errors.ZohoError(errors.TIMEOUT, "Zoho did not answer in time")
+                except httpx.TransportError as exc:
+                    failure = errors.ZohoError(errors.CONNECTION_ERROR, f"could not reach Zoho ({type(exc).__name__})")
+                else:
+                    try:
+                        if 200 <= response.status_code < 300:
+                            yield response
+                            return
+                        body = await self._read_limited(response)
+                        failure = error_from_response(response, body)
+                    finally:
+                        await response.aclose()
+            if failure.expired_token and not refreshed:
+                refreshed = True
+                self.tokens.invalidate(token)
+                log.info("zoho: %s; refreshing the access token once", failure.code)
+                continue
+            attempt += 1
+            if not failure.retryable or attempt >= self._retry.tries:
+                raise failure
+            delay = self._retry.delay(attempt - 1, failure.retry_after)
+            if self._clock() - started + delay > self._retry.budget:
+                raise failure
+            log.info("zoho: %s; retry %d in %.1fs", failure.code, attempt, delay)
+            await asyncio.sleep(delay)

@@ -1,0 +1,71 @@
+"""Every way a Zoho call can fail, as one typed error.
+
+Zoho's own codes (INVALID_MODULE, NO_PERMISSION, …) are kept as they are; failures that never got a
+Zoho answer get codes of our own (TIMEOUT, CONNECTION_ERROR, …) so the words catalogue can explain
+each one. Nothing here ever holds a token or the client secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Codes that do not come from Zoho's CRM API but describe what happened on the way to it.
+TIMEOUT = "TIMEOUT"
+CONNECTION_ERROR = "CONNECTION_ERROR"
+INVALID_RESPONSE = "INVALID_RESPONSE"
+PHOTO_TOO_LARGE = "PHOTO_TOO_LARGE"
+TOKEN_THROTTLED = "TOKEN_THROTTLED"
+INVALID_CLIENT = "INVALID_CLIENT"
+INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"
+TOKEN_ERROR = "TOKEN_ERROR"
+UNKNOWN_MODULE = "UNKNOWN_MODULE"
+MODULE_WITHOUT_PHOTOS = "MODULE_WITHOUT_PHOTOS"
+INVALID_RECORD_ID = "INVALID_RECORD_ID"
+
+
+class ZohoError(Exception):
+    """A Zoho call that did not give a photo: Zoho's code, HTTP status, Zoho's message and details."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.code = code
+        self.status = status
+        self.message = message
+        self.details = details or {}
+        self.retry_after = retry_after
+        super().__init__(f"{code} (HTTP {status}): {message}" if status else f"{code}: {message}")
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another try: Zoho was busy or broken, or the network failed."""
+        return (
+            self.code in (TIMEOUT, CONNECTION_ERROR, "INTERNAL_ERROR", "TOO_MANY_REQUESTS")
+            or (self.status is not None and (self.status >= 500 or self.status == 429))
+        )
+
+    @property
+    def expired_token(self) -> bool:
+        return self.code in ("INVALID_TOKEN", "AUTHENTICATION_FAILURE")
+
+
+class TokenError(ZohoError):
+    """The accounts server would not give an access token (throttled, wrong client, revoked token)."""
+
+
+class ModuleProblem(ZohoError):
+    """What was typed is not a module with photos; answered without calling the photo endpoint."""
+
+    def __init__(
+        self, code: str, typed: str, *, photo_modules: list[str], suggestion: str | None = None
+    ) -> None:
+        self.typed = typed
+        self.photo_modules = photo_modules
+        self.suggestion = suggestion
+        super().__init__(code, f"{typed!r} is not a module with photos")

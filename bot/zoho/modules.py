@@ -1,0 +1,181 @@
+"""Which CRM module a person meant, and whether it has photos.
+
+People type `contact`, `CONTACTS` or paste a link with the internal tab name (`Potentials`,
+`CustomModule3`); Zoho's paths want the case-sensitive `api_name`. The module list comes from
+`GET /crm/{v}/settings/modules`, cached for an hour. Without the settings scope we fall back to the
+standard photo modules plus any well-formed api name and let Zoho's INVALID_MODULE speak.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.zoho import errors
+
+log = logging.getLogger(__name__)
+
+STANDARD_PHOTO_MODULES = ("Leads", "Contacts", "Accounts", "Products", "Vendors")
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+# Internal tab names Zoho's web UI shows in record links, where they differ from the api name.
+TAB_ALIASES = {"potentials": "Deals", "cases": "Cases", "solutions": "Solutions"}
+CACHE_TTL = 3600.0
+EARLY_REFRESH_GAP = 60.0
+
+
+@dataclass(frozen=True)
+class Module:
+    api_name: str
+    module_name: str = ""
+    singular_label: str = ""
+    plural_label: str = ""
+    generated_type: str = "default"
+    api_supported: bool = True
+
+    @property
+    def has_photos(self) -> bool:
+        return self.api_supported and (
+            self.api_name in STANDARD_PHOTO_MODULES or self.generated_type == "custom"
+        )
+
+    def names(self) -> Iterable[str]:
+        for name in (self.api_name, self.module_name, self.singular_label, self.plural_label):
+            if name:
+                yield name
+
+    @classmethod
+    def from_metadata(cls, item: dict[str, Any]) -> Module | None:
+        api_name = item.get("api_name")
+        if not isinstance(api_name, str) or not API_NAME.fullmatch(api_name):
+            return None
+
+        def text(key: str) -> str:
+            value = item.get(key)
+            return value if isinstance(value, str) else ""
+
+        return cls(
+            api_name=api_name,
+            module_name=text("module_name"),
+            singular_label=text("singular_label"),
+            plural_label=text("plural_label"),
+            generated_type=text("generated_type") or "default",
+            api_supported=item.get("api_supported") is not False,
+        )
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_]+", "", name).casefold()
+
+
+def _singulars(key: str) -> list[str]:
+    forms = [key]
+    if key.endswith("ies"):
+        forms.append(key[:-3] + "y")
+    if key.endswith("es"):
+        forms.append(key[:-2])
+    if key.endswith("s"):
+        forms.append(key[:-1])
+    return forms
+
+
+class ModuleCatalog:
+    """Resolves typed names to modules, from a cached copy of Zoho's module list."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[list[dict[str, Any]]]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._modules: list[Module] | None = None
+        self._index: dict[str, Module] = {}
+        self._loaded_at = float("-inf")
+        self._no_scope = False
+        self.fetch_count = 0
+
+    async def resolve(self, typed: str) -> Module:
+        """The module `typed` names, if it has photos; else a ModuleProblem with a suggestion."""
+        await self._ensure_loaded()
+        module = self._lookup(typed)
+        if module is None and self._modules is not None and self._may_refresh_early():
+            await self._load()
+            module = self._lookup(typed)
+        if module is None and self._no_scope and API_NAME.fullmatch(typed.strip()):
+            return Module(api_name=typed.strip(), generated_type="unknown")
+        if module is None:
+            raise self._problem(errors.UNKNOWN_MODULE, typed)
+        if not module.has_photos:
+            raise self._problem(errors.MODULE_WITHOUT_PHOTOS, typed)
+        return module
+
+    def photo_modules(self) -> list[str]:
+        if self._modules is None:
+            return list(STANDARD_PHOTO_MODULES)
+        return [m.api_name for m in self._modules if m.has_photos]
+
+    async def _ensure_loaded(self) -> None:
+        if self._clock() - self._loaded_at >= CACHE_TTL:
+            await self._load()
+
+    def _may_refresh_early(self) -> bool:
+        return self._clock() - self._loaded_at >= EARLY_REFRESH_GAP
+
+    async def _load(self) -> None:
+        self.fetch_count += 1
+        try:
+            raw = await self._fetch()
+        except errors.ZohoError as exc:
+            if exc.code != "OAUTH_SCOPE_MISMATCH":
+                raise
+            if not self._no_scope:
+                log.warning(
+                    "zoho modules: the token lacks the ZohoCRM.settings.modules.READ scope; "
+                    "using the standard photo modules and passing other api names to Zoho as typed"
+                )
+            self._no_scope = True
+            self._set([Module(api_name=name) for name in STANDARD_PHOTO_MODULES])
+            return
+        self._no_scope = False
+        self._set([m for m in (Module.from_metadata(item) for item in raw) if m is not None])
+
+    def _set(self, modules: list[Module]) -> None:
+        self._modules = modules
+        self._loaded_at = self._clock()
+        index: dict[str, Module] = {}
+        # Later passes never override earlier ones: api names win over labels.
+        for attr in ("api_name", "module_name", "plural_label", "singular_label"):
+            for module in modules:
+                name = getattr(module, attr)
+                if name:
+                    index.setdefault(_key(name), module)
+        self._index = index
+
+    def _lookup(self, typed: str) -> Module | None:
+        key = _key(typed)
+        alias = TAB_ALIASES.get(key)
+        if alias is not None:
+            key = _key(alias)
+        for form in _singulars(key):
+            if form in self._index:
+                return self._index[form]
+        for module in self._modules or ():
+            if any(_key(name) in (key + "s", key + "es") for name in module.names()):
+                return module
+        return None
+
+    def _problem(self, code: str, typed: str) -> errors.ModuleProblem:
+        photo = self.photo_modules()
+        candidates: dict[str, str] = {}
+        for module in self._modules or ():
+            if module.has_photos:
+                for name in module.names():
+                    candidates.setdefault(name.casefold(), module.api_name)
+        match = difflib.get_close_matches(typed.casefold(), list(candidates), n=1, cutoff=0.6)
+        suggestion = candidates[match[0]] if match else None
+        return errors.ModuleProblem(code, typed, photo_modules=photo, suggestion=suggestion)

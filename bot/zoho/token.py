@@ -1,0 +1,157 @@
+"""The Zoho access token: one cached token, one refresh at a time, and care with the token endpoint.
+
+Zoho allows 10 new access tokens per refresh token per 10 minutes and answers the 11th with
+HTTP 200 {"error": "Access Denied"}, then keeps the client blocked for the rest of the window. So we
+refresh only shortly before expiry, never per request, at most a few times per window, and after a
+throttle answer we stop asking until the window has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bot.config import ZohoSettings
+from bot.zoho import errors
+
+log = logging.getLogger(__name__)
+
+THROTTLE_WINDOW = 600.0  # Zoho's token window, seconds
+REFRESH_EARLY = 300.0  # refresh this long before the token expires
+MAX_REFRESHES_PER_WINDOW = 5  # our own cap, half of Zoho's 10
+FAILURE_PAUSE = 60.0  # after a permanent failure, answer from memory for this long
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    api_domain: str
+    expires_at: float
+
+
+class TokenManager:
+    """Hands out a valid access token; exactly one refresh is in flight however many callers wait."""
+
+    def __init__(
+        self,
+        settings: ZohoSettings,
+        http: httpx.AsyncClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._token: AccessToken | None = None
+        self._refreshes: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._failure: tuple[float, errors.TokenError] | None = None
+        self.refresh_count = 0
+
+    def _fresh(self, token: AccessToken | None) -> bool:
+        return token is not None and self._clock() < token.expires_at - REFRESH_EARLY
+
+    async def get(self) -> AccessToken:
+        """A token that is valid for at least a few more minutes."""
+        token = self._token
+        if self._fresh(token):
+            assert token is not None
+            return token
+        async with self._lock:
+            if self._fresh(self._token):
+                assert self._token is not None
+                return self._token
+            self._token = await self._refresh()
+            return self._token
+
+    def invalidate(self, token: AccessToken) -> None:
+        """Zoho rejected `token`; forget it unless a newer one has already replaced it."""
+        if self._token is token:
+            self._token = None
+
+    async def _refresh(self) -> AccessToken:
+        now = self._clock()
+        if now < self._blocked_until:
+            raise self._throttled(self._blocked_until - now)
+        if self._failure is not None and now - self._failure[0] < FAILURE_PAUSE:
+            raise self._failure[1]
+        while self._refreshes and now - self._refreshes[0] > THROTTLE_WINDOW:
+            self._refreshes.popleft()
+        if len(self._refreshes) >= MAX_REFRESHES_PER_WINDOW:
+            wait = THROTTLE_WINDOW - (now - self._refreshes[0])
+            log.warning("zoho token: %d refreshes in 10 minutes; pausing refreshes", len(self._refreshes))
+            raise self._throttled(wait)
+        self._refreshes.append(now)
+        self.refresh_count += 1
+        try:
+            token = await self._request_token(now)
+        except errors.TokenError as exc:
+            if exc.code == errors.TOKEN_THROTTLED:
+                self._blocked_until = now + THROTTLE_WINDOW
+            elif exc.code in (errors.INVALID_CLIENT, errors.INVALID_REFRESH_TOKEN):
+                self._failure = (now, exc)
+            raise
+        self._failure = None
+        return token
+
+    async def _request_token(self, now: float) -> AccessToken:
+        s = self._settings
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": s.client_id,
+            "client_secret": s.client_secret.reveal(),
+            "refresh_token": s.refresh_token.reveal(),
+        }
+        try:
+            response = await self._http.post(s.token_url, data=form)
+        except httpx.TimeoutException:
+            raise errors.TokenError(errors.TIMEOUT, "the Zoho accounts server did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise errors.TokenError(
+                errors.CONNECTION_ERROR, f"could not reach the Zoho accounts server ({type(exc).__name__})"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise errors.TokenError(
+                errors.INVALID_RESPONSE, "the token endpoint did not answer with JSON", status=response.status_code
+            )
+        if "error" in body or "access_token" not in body:
+            raise self._token_failure(body, response.status_code)
+        api_domain = (s.api_domain or str(body.get("api_domain") or "")).rstrip("/")
+        if not api_domain.startswith(("https://", "http://")):
+            raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named no api_domain")
+        try:
+            expires_in = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            expires_in = 3600.0
+        log.info("zoho token: refreshed (api_domain %s, expires in %ds)", api_domain, int(expires_in))
+        return AccessToken(value=str(body["access_token"]), api_domain=api_domain, expires_at=now + expires_in)
+
+    @staticmethod
+    def _token_failure(body: dict[str, object], status: int) -> errors.TokenError:
+        error = str(body.get("error", ""))
+        description = str(body.get("error_description", "")) or error
+        if error.lower() == "access denied" or "too many requests" in description.lower():
+            return TokenManager._throttled(THROTTLE_WINDOW, description)
+        if error == "invalid_client":
+            return errors.TokenError(errors.INVALID_CLIENT, description, status=status)
+        if error == "invalid_code":
+            return errors.TokenError(errors.INVALID_REFRESH_TOKEN, description, status=status)
+        return errors.TokenError(errors.TOKEN_ERROR, description or "no access token in the answer", status=status)
+
+    @staticmethod
+    def _throttled(wait: float, message: str = "") -> errors.TokenError:
+        return errors.TokenError(
+            errors.TOKEN_THROTTLED,
+            message or "too many token requests; waiting for Zoho's 10-minute window to pass",
+            retry_after=max(0.0, wait),
+        )

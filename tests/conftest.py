@@ -1,0 +1,48 @@
+"""Shared fixtures: real fake servers on 127.0.0.1 and clients pointed at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from bot.config import Secret, ZohoSettings
+from bot.fakes import zoho as fz
+from bot.fakes.zoho import FakeZoho
+from bot.zoho import RetryPolicy, ZohoClient
+
+SECRETS = (fz.CLIENT_SECRET, fz.REFRESH_TOKEN, "1000.test-access-")
+
+
+@pytest.fixture
+def fake_zoho() -> Iterator[FakeZoho]:
+    with FakeZoho() as server:
+        yield server
+
+
+def zoho_settings(fake: FakeZoho, **overrides: object) -> ZohoSettings:
+    values: dict[str, object] = dict(
+        client_id=fz.CLIENT_ID,
+        client_secret=Secret(fz.CLIENT_SECRET),
+        refresh_token=Secret(fz.REFRESH_TOKEN),
+        accounts_url=fake.url,
+    )
+    values.update(overrides)
+    return ZohoSettings(**values)  # type: ignore[arg-type]
+
+
+FAST_RETRY = RetryPolicy(tries=3, base=0.01, cap=0.05, budget=2.0)
+
+
+@pytest.fixture
+async def zoho(fake_zoho: FakeZoho) -> AsyncIterator[ZohoClient]:
+    client = ZohoClient(zoho_settings(fake_zoho), retry=FAST_RETRY)
+    yield client
+    await client.aclose()
+
+
+def make_client(fake: FakeZoho, timeout: float | None = None, **overrides: object) -> ZohoClient:
+    settings = zoho_settings(fake, **overrides)
+    http = httpx.AsyncClient(timeout=timeout) if timeout else None
+    return ZohoClient(settings, http=http, retry=FAST_RETRY)

@@ -1,0 +1,203 @@
+"""The photo endpoint: success, 204, every error code, retries, limits and the concurrency cap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+
+from bot.fakes.zoho import ERRORS, TINY_JPEG, FakeZoho, Record
+from bot.zoho import NoPhoto, Photo, ZohoClient, ZohoError
+from bot.zoho.client import ZohoClient as _Client
+from bot.zoho.photo import MAX_PHOTO_BYTES, build_photo, filename_from_disposition
+from tests.conftest import make_client
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+NOT_RETRIED = [c for c in ERRORS if c not in ("INTERNAL_ERROR", "TOO_MANY_REQUESTS", "INVALID_TOKEN",
+                                              "AUTHENTICATION_FAILURE")]
+
+
+async def test_photo_bytes_type_and_generated_name(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.add_record("Contacts", "12345", Record(content=b"\x89PNG\r\n\x1a\nabc", content_type="image/png"))
+    photo = await zoho.fetch_photo("Contacts", "12345")
+    assert isinstance(photo, Photo)
+    assert photo.content == b"\x89PNG\r\n\x1a\nabc"
+    assert photo.content_type == "image/png"
+    assert photo.filename == "Contacts-12345.png"
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ('attachment; filename="jane doe.jpg"', "jane doe.jpg"),
+        ("attachment; filename*=UTF-8''J%C3%BCrgen%20M.jpg", "Jürgen M.jpg"),
+        ("attachment; filename=\"x.jpg\"; filename*=UTF-8''y%20z.jpg", "y z.jpg"),
+        ("attachment; filename=plain.gif", "plain.gif"),
+        ('attachment; filename="../../etc/passwd"', "passwd"),
+        ("inline", None),
+        (None, None),
+    ],
+)
+def test_content_disposition_forms(disposition: str | None, expected: str | None) -> None:
+    assert filename_from_disposition(disposition) == expected
+
+
+async def test_disposition_name_is_used(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.add_record("Leads", "7", Record(disposition="attachment; filename*=UTF-8''caf%C3%A9.jpg"))
+    photo = await zoho.fetch_photo("Leads", "7")
+    assert isinstance(photo, Photo) and photo.filename == "café.jpg" and photo.content == TINY_JPEG
+
+
+def test_extension_from_magic_when_type_is_generic() -> None:
+    photo = build_photo("Contacts", "1", b"GIF89a...", "application/x-download", None)
+    assert photo.filename == "Contacts-1.gif" and photo.content_type == "image/gif"
+
+
+async def test_204_is_a_distinct_no_photo_result(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.add_record("Contacts", "55", Record(content=None))
+    result = await zoho.fetch_photo("Contacts", "55")
+    assert result == NoPhoto("Contacts", "55")
+
+
+@pytest.mark.parametrize("code", NOT_RETRIED)
+async def test_every_error_code_is_typed_and_not_retried(zoho: ZohoClient, fake_zoho: FakeZoho, code: str) -> None:
+    fake_zoho.add_record("Contacts", "9", Record(error=code))
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "9")
+    err = info.value
+    assert (err.code, err.status, err.message) == (code, ERRORS[code][0], ERRORS[code][1])
+    assert err.details.get("id") == "9"
+    assert fake_zoho.photo_calls() == 1
+
+
+def test_fake_error_bodies_validate_against_api_exception() -> None:
+    schema = json.loads((REFERENCE / "zoho-oas-v8-common.json").read_text())["components"]["schemas"]["API_Exception"]
+    fake = FakeZoho()
+    for code in ERRORS:
+        jsonschema.validate(fake.body_of(code), schema)
+
+
+@pytest.mark.parametrize("code", ["INTERNAL_ERROR", "TOO_MANY_REQUESTS"])
+async def test_transient_errors_are_retried_then_succeed(zoho: ZohoClient, fake_zoho: FakeZoho, code: str) -> None:
+    fake_zoho.fail_next("photo", 2, code=code)
+    assert isinstance(await zoho.fetch_photo("Contacts", "1"), Photo)
+    assert fake_zoho.photo_calls() == 3
+
+
+async def test_gives_up_after_three_tries(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 5, code="INTERNAL_ERROR")
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert info.value.code == "INTERNAL_ERROR" and info.value.status == 500
+    assert fake_zoho.photo_calls() == 3
+
+
+async def test_non_json_5xx_is_retried_and_typed(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 3, status=502, body="<html>Bad Gateway</html>")
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert info.value.code == "INTERNAL_ERROR" and info.value.status == 502
+    assert fake_zoho.photo_calls() == 3
+
+
+async def test_non_json_4xx_is_invalid_response_not_retried(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 1, status=418, body="I'm a teapot")
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert info.value.code == "INVALID_RESPONSE" and info.value.status == 418
+    assert fake_zoho.photo_calls() == 1
+
+
+async def test_unknown_zoho_code_is_kept(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 1, status=400,
+                        body='{"code":"BRAND_NEW_CODE","details":{"x":1},"message":"new","status":"error"}')
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert (info.value.code, info.value.details, info.value.message) == ("BRAND_NEW_CODE", {"x": 1}, "new")
+    assert fake_zoho.photo_calls() == 1
+
+
+async def test_retry_after_is_honoured(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 1, code="TOO_MANY_REQUESTS", headers={"Retry-After": "1"})
+    started = time.monotonic()
+    assert isinstance(await zoho.fetch_photo("Contacts", "1"), Photo)
+    assert time.monotonic() - started >= 0.9
+
+
+async def test_retry_after_beyond_the_budget_gives_up_at_once(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 1, code="TOO_MANY_REQUESTS", headers={"Retry-After": "120"})
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert info.value.code == "TOO_MANY_REQUESTS" and info.value.retry_after == 120
+    assert fake_zoho.photo_calls() == 1
+
+
+async def test_timeouts_are_retried_then_typed(fake_zoho: FakeZoho) -> None:
+    client = make_client(fake_zoho, timeout=0.2)
+    await client.modules.resolve("Contacts")
+    fake_zoho.latency = 0.6
+    try:
+        with pytest.raises(ZohoError) as info:
+            await client.fetch_photo("Contacts", "1")
+    finally:
+        fake_zoho.latency = 0
+        await client.aclose()
+    assert info.value.code == "TIMEOUT"
+    assert fake_zoho.photo_calls() == 3
+
+
+async def test_hang_up_is_a_connection_error_and_retried(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail_next("photo", 1, status=0)
+    assert isinstance(await zoho.fetch_photo("Contacts", "1"), Photo)
+    assert fake_zoho.photo_calls() == 2
+
+
+async def test_unreachable_zoho_is_a_connection_error(fake_zoho: FakeZoho) -> None:
+    client = make_client(fake_zoho, api_domain="http://127.0.0.1:9")
+    try:
+        with pytest.raises(ZohoError) as info:
+            await client.fetch_photo("Contacts", "1")
+    finally:
+        await client.aclose()
+    assert info.value.code == "CONNECTION_ERROR"
+
+
+async def test_too_large_photo_is_refused(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    fake_zoho.add_record("Contacts", "1", Record(content=b"\xff\xd8\xff" + b"0" * MAX_PHOTO_BYTES))
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "1")
+    assert info.value.code == "PHOTO_TOO_LARGE"
+
+
+async def test_too_large_stream_without_length_stops_reading() -> None:
+    chunks_sent = 0
+
+    async def body():
+        nonlocal chunks_sent
+        for _ in range(100):
+            chunks_sent += 1
+            yield b"x" * (1024 * 1024)
+
+    response = httpx.Response(200, content=body())
+    with pytest.raises(ZohoError) as info:
+        await _Client._read_limited(response)
+    assert info.value.code == "PHOTO_TOO_LARGE"
+    assert chunks_sent <= 16
+
+
+async def test_concurrency_is_capped(fake_zoho: FakeZoho) -> None:
+    client = make_client(fake_zoho, max_concurrency=3)
+    try:
+        await client.modules.resolve("Contacts")
+        fake_zoho.latency = 0.1
+        results = await asyncio.gather(*(client.fetch_photo("Contacts", str(i)) for i in range(12)))
+    finally:
+        await client.aclose()
+    assert all(isinstance(r, Photo) for r in results)
+    assert fake_zoho.max_in_flight == 3
