@@ -8,6 +8,7 @@ standard photo modules plus any well-formed api name and let Zoho's INVALID_MODU
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import re
@@ -97,14 +98,15 @@ class ModuleCatalog:
         self._index: dict[str, Module] = {}
         self._loaded_at = float("-inf")
         self._no_scope = False
+        self._lock = asyncio.Lock()
         self.fetch_count = 0
 
     async def resolve(self, typed: str) -> Module:
         """The module `typed` names, if it has photos; else a ModuleProblem with a suggestion."""
-        await self._ensure_loaded()
+        await self._load_if(lambda: self._clock() - self._loaded_at >= CACHE_TTL)
         module = self._lookup(typed)
-        if module is None and self._modules is not None and self._may_refresh_early():
-            await self._load()
+        if module is None:
+            await self._load_if(lambda: self._clock() - self._loaded_at >= EARLY_REFRESH_GAP)
             module = self._lookup(typed)
         if module is None and self._no_scope and API_NAME.fullmatch(typed.strip()):
             return Module(api_name=typed.strip(), generated_type="unknown")
@@ -119,12 +121,13 @@ class ModuleCatalog:
             return list(STANDARD_PHOTO_MODULES)
         return [m.api_name for m in self._modules if m.has_photos]
 
-    async def _ensure_loaded(self) -> None:
-        if self._clock() - self._loaded_at >= CACHE_TTL:
-            await self._load()
-
-    def _may_refresh_early(self) -> bool:
-        return self._clock() - self._loaded_at >= EARLY_REFRESH_GAP
+    async def _load_if(self, stale: Callable[[], bool]) -> None:
+        """Reload when `stale()`; one load at a time, so a burst of requests costs one call."""
+        if not stale():
+            return
+        async with self._lock:
+            if stale():
+                await self._load()
 
     async def _load(self) -> None:
         self.fetch_count += 1
