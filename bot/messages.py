@@ -1,0 +1,345 @@
+"""Every word crmphoto shows a person, in one place so they can be read and improved together.
+
+Texts are Slack mrkdwn. Anything a person typed is escaped before it is echoed (`&`, `<`, `>`), so
+`<!channel>` typed into the command never pings anyone. Each explanation says what happened, what to
+do, and whether the person can fix it themselves or an admin must; it names the record and carries
+the code for reference. No stack traces, no tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+COMMAND = "/crmphoto"
+
+
+class Fixer(Enum):
+    """Who can put it right."""
+
+    YOU = "you"  # the person who typed the command: a typo, wrong record, or just try again later
+    ADMIN = "admin"  # the Zoho CRM or Slack admin who set the bot up
+    CRM_USER = "crm"  # someone working in Zoho CRM: the record owner or the approval reviewer
+
+
+FIXER_LINES = {
+    Fixer.YOU: "You can sort this out yourself.",
+    Fixer.ADMIN: "This needs your crmphoto admin (whoever set up the Zoho connection); please pass this message on.",
+    Fixer.CRM_USER: "This needs someone in Zoho CRM (the record's owner or the approval reviewer).",
+}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    code: str
+    what: str  # what happened
+    todo: str  # what to do, or whom to ask
+    fixer: Fixer
+
+    @property
+    def text(self) -> str:
+        return f"{self.what}\n{self.todo}\n_{FIXER_LINES[self.fixer]}_"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so echoed input is shown, never interpreted."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def record_name(module: str, record_id: str) -> str:
+    return f"*{escape(module)} {escape(record_id)}*"
+
+
+# code -> (what happened, what to do, who fixes it). `{record}` is the module and id.
+CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
+    # The record and its photo
+    "NO_PHOTO": (
+        "{record} has no photo in Zoho CRM.",
+        "Add one to the record in Zoho CRM, or check you have the right record.",
+        Fixer.YOU,
+    ),
+    "INVALID_DATA": (
+        "Zoho CRM could not find {record}.",
+        "Check the record id: open the record in Zoho CRM and copy the number at the end of its address, "
+        "or paste the whole link.",
+        Fixer.YOU,
+    ),
+    "INVALID_RECORD_ID": (
+        "That record id doesn't look right.",
+        "A Zoho record id is a long number, like `4876876000000624001`.",
+        Fixer.YOU,
+    ),
+    "RECORD_LOCKED": (
+        "{record} is busy right now: Zia is still checking its image or merging duplicates.",
+        "Try again in a few minutes.",
+        Fixer.YOU,
+    ),
+    "NOT_APPROVED": (
+        "The photo of {record} can't be shared yet. Either Zia's image check rejected the photo, or the "
+        "record is waiting in Zia record approval.",
+        "If the photo was rejected, upload a new one (or delete the failed one and resubmit the record for "
+        "Zia image validation). If the record is awaiting approval, the reviewer has to approve or reject it first.",
+        Fixer.CRM_USER,
+    ),
+    "PHOTO_TOO_LARGE": (
+        "The photo of {record} is larger than crmphoto will carry (15 MB).",
+        "Replace it in Zoho CRM with a smaller image (Zoho allows up to 10 MB).",
+        Fixer.CRM_USER,
+    ),
+    # Modules
+    "INVALID_MODULE": (
+        "Zoho CRM doesn't recognise the module of {record}, or doesn't offer it through its API "
+        "(modules such as Documents and Projects aren't).",
+        "Use one of the modules that have photos: {photo_modules}.",
+        Fixer.YOU,
+    ),
+    "UNKNOWN_MODULE": (
+        "There is no module called *{typed}* in your Zoho CRM.{suggestion}",
+        "Photos live in these modules: {photo_modules}.",
+        Fixer.YOU,
+    ),
+    "MODULE_WITHOUT_PHOTOS": (
+        "Records in *{typed}* don't have photos in Zoho CRM.",
+        "Photos live in these modules: {photo_modules}.",
+        Fixer.YOU,
+    ),
+    # Permissions and set-up: the admin's side
+    "NO_PERMISSION": (
+        "The Zoho account crmphoto uses isn't allowed to download images, so it can't fetch {record}.",
+        "Ask your Zoho CRM admin to give that user's profile permission to view and download images.",
+        Fixer.ADMIN,
+    ),
+    "AUTHORIZATION_FAILED": (
+        "The Zoho account crmphoto uses doesn't have enough privileges to download the photo of {record}.",
+        "Ask your Zoho CRM admin to check that user's profile and role can see this record and its images.",
+        Fixer.ADMIN,
+    ),
+    "OAUTH_SCOPE_MISMATCH": (
+        "crmphoto's Zoho connection isn't allowed to read {record}'s module.",
+        "The admin needs a new refresh token with the scope `ZohoCRM.modules.ALL` (or "
+        "`ZohoCRM.modules.{{module}}.READ` for each photo module) and `ZohoCRM.settings.modules.READ`.",
+        Fixer.ADMIN,
+    ),
+    "INVALID_TOKEN": (
+        "Zoho CRM rejected crmphoto's sign-in while fetching {record}.",
+        "Usually the bot is pointed at the wrong Zoho data centre (check `ZOHO_DC`) or the connection was "
+        "revoked; the admin should check the Zoho settings.",
+        Fixer.ADMIN,
+    ),
+    "AUTHENTICATION_FAILURE": (
+        "Zoho CRM could not authenticate crmphoto while fetching {record}.",
+        "The admin should check the Zoho connection settings (`ZOHO_DC` and the self client).",
+        Fixer.ADMIN,
+    ),
+    "INVALID_CLIENT": (
+        "Zoho doesn't recognise crmphoto's self client, so it couldn't fetch {record}.",
+        "Usually `ZOHO_DC` names the wrong data centre, or `ZOHO_CLIENT_ID` / `ZOHO_CLIENT_SECRET` are wrong.",
+        Fixer.ADMIN,
+    ),
+    "INVALID_REFRESH_TOKEN": (
+        "crmphoto's Zoho refresh token was revoked or is wrong, so it couldn't fetch {record}.",
+        "The admin needs to generate a new refresh token for the self client and set `ZOHO_REFRESH_TOKEN`.",
+        Fixer.ADMIN,
+    ),
+    "TOKEN_THROTTLED": (
+        "Zoho is limiting how often crmphoto may sign in, so {record} can't be fetched right now.",
+        "Try again in about ten minutes. If it keeps happening, the admin should check nothing else uses the "
+        "same refresh token.",
+        Fixer.YOU,
+    ),
+    "TOKEN_ERROR": (
+        "crmphoto couldn't sign in to Zoho to fetch {record}.",
+        "The admin should check the Zoho settings; the code below says what Zoho answered.",
+        Fixer.ADMIN,
+    ),
+    "INVALID_URL_PATTERN": (
+        "Zoho CRM didn't accept the address crmphoto used for {record}.",
+        "The admin should check `ZOHO_API_VERSION` and `ZOHO_API_DOMAIN`.",
+        Fixer.ADMIN,
+    ),
+    "INVALID_REQUEST_METHOD": (
+        "Zoho CRM refused the way crmphoto asked for {record}.",
+        "This is a crmphoto bug; please tell the admin, with the reference below.",
+        Fixer.ADMIN,
+    ),
+    # Zoho busy or unreachable: try again
+    "INTERNAL_ERROR": (
+        "Zoho CRM had a problem on its side while fetching {record}.",
+        "Try again in a few minutes.",
+        Fixer.YOU,
+    ),
+    "TOO_MANY_REQUESTS": (
+        "Zoho CRM is busy with too many requests from your company right now, so {record} wasn't fetched.",
+        "Try again in a minute.",
+        Fixer.YOU,
+    ),
+    "TIMEOUT": (
+        "Zoho CRM took too long to answer for {record}.",
+        "Try again in a few minutes.",
+        Fixer.YOU,
+    ),
+    "CONNECTION_ERROR": (
+        "crmphoto couldn't reach Zoho CRM to fetch {record}.",
+        "Try again in a few minutes; if it keeps failing, tell the admin.",
+        Fixer.YOU,
+    ),
+    "INVALID_RESPONSE": (
+        "Zoho CRM gave an answer crmphoto didn't understand for {record}.",
+        "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
+        Fixer.YOU,
+    ),
+    "BUDGET_EXHAUSTED": (
+        "crmphoto has used today's share of your company's Zoho API credits, so {record} wasn't fetched.",
+        "Try again tomorrow, or ask the admin to raise the daily budget.",
+        Fixer.ADMIN,
+    ),
+    # Slack's side
+    "file_uploads_disabled": (
+        "The photo of {record} is ready, but file uploads are turned off in this Slack workspace.",
+        "Ask a Slack admin to allow file uploads.",
+        Fixer.ADMIN,
+    ),
+    "file_upload_size_restricted": (
+        "The photo of {record} is larger than this Slack workspace allows for uploads.",
+        "Ask a Slack admin about the upload size limit, or use a smaller photo in Zoho CRM.",
+        Fixer.ADMIN,
+    ),
+    "storage_limit_reached": (
+        "Slack's file storage for this workspace is full, so the photo of {record} couldn't be shared.",
+        "Ask a Slack admin to free up space.",
+        Fixer.ADMIN,
+    ),
+    "posting_to_channel_denied": (
+        "crmphoto isn't allowed to post in this channel, so the photo of {record} wasn't shared.",
+        "Ask a channel manager to allow the app to post here, or try in another channel.",
+        Fixer.ADMIN,
+    ),
+    "ratelimited": (
+        "Slack is asking crmphoto to slow down, so the photo of {record} wasn't shared.",
+        "Try again in a minute.",
+        Fixer.YOU,
+    ),
+    "not_in_channel": (
+        "crmphoto isn't a member of this conversation and couldn't send you the photo of {record} directly.",
+        "Invite it with `/invite @crmphoto` and try again.",
+        Fixer.YOU,
+    ),
+    "SLACK_ERROR": (
+        "Slack wouldn't take the photo of {record}.",
+        "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
+        Fixer.YOU,
+    ),
+    "SAVE_FAILED": (
+        "The photo of {record} was fetched but couldn't be saved.",
+        "Check the output path and that it is writable.",
+        Fixer.YOU,
+    ),
+    "UNEXPECTED": (
+        "Sorry, something went wrong on crmphoto's side while fetching {record}.",
+        "Try again; if it happens again, tell the admin with the reference below.",
+        Fixer.ADMIN,
+    ),
+}
+
+UNKNOWN_CODE = (
+    "Zoho CRM said no to {record} with a reason crmphoto doesn't know yet.",
+    "Tell the admin, with the code and reference below.",
+    Fixer.ADMIN,
+)
+
+
+def module_list(modules: list[str]) -> str:
+    return ", ".join(f"`{escape(m)}`" for m in modules) or "`Contacts`, `Leads`, `Accounts`"
+
+
+def explain(
+    code: str,
+    module: str,
+    record_id: str,
+    *,
+    typed: str = "",
+    photo_modules: list[str] | None = None,
+    suggestion: str | None = None,
+) -> Explanation:
+    """The words for an outcome `code` about one record."""
+    what, todo, fixer = CATALOGUE.get(code, UNKNOWN_CODE)
+    values = {
+        "record": record_name(module, record_id),
+        "typed": escape(typed or module),
+        "photo_modules": module_list(photo_modules or []),
+        "suggestion": f" Did you mean *{escape(suggestion)}*?" if suggestion else "",
+    }
+    return Explanation(code=code, what=what.format(**values), todo=todo.format(**values), fixer=fixer)
+
+
+def reference_line(code: str, reference: str) -> str:
+    """The small print under every explanation: the code to quote and the id to find the log line."""
+    return f"Code `{escape(code)}` · reference `{escape(reference)}`"
+
+
+# --- Replies that are not about a record ---------------------------------------------------------
+
+def fetching(module: str, record_id: str) -> str:
+    return f":hourglass_flowing_sand: Fetching the photo of {record_name(module, record_id)} from Zoho CRM…"
+
+
+def photo_comment(user_id: str, module: str, record_id: str) -> str:
+    return f"Photo of {record_name(module, record_id)} from Zoho CRM, requested by <@{escape(user_id)}>."
+
+
+def photo_title(module: str, record_id: str) -> str:
+    return f"{module} {record_id}"
+
+
+def sent_by_dm(module: str, record_id: str) -> str:
+    return (
+        f"I'm not a member of this conversation, so I sent the photo of {record_name(module, record_id)} to you "
+        "in a direct message. To share photos here, invite me with `/invite @crmphoto`."
+    )
+
+
+def joined_channel() -> str:
+    return "I joined this channel to share the photo."
+
+
+def help_text(photo_modules: list[str]) -> str:
+    return (
+        f"*{COMMAND}* posts a Zoho CRM record's photo in this channel.\n"
+        f"• `{COMMAND} Contacts 4876876000000624001`: module, then record id\n"
+        f"• `{COMMAND} lead 4876876000000624001`: any case, singular or plural\n"
+        f"• `{COMMAND} https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001`: paste a record link\n"
+        f"Modules with photos: {module_list(photo_modules)}.\n"
+        "If something goes wrong, only you will see the explanation."
+    )
+
+
+INPUT_HINTS: dict[str, str] = {
+    "missing_id": "I need a record id after *{detail}*. Try `{command} Contacts 4876876000000624001`.",
+    "missing_module": "Which module is record *{detail}* in? Try `{command} Contacts {detail}`.",
+    "bad_id": "*{detail}* isn't a record id: a Zoho record id is all digits, like `4876876000000624001`.",
+    "too_many_ids": "One record at a time, please: `{command} Contacts 4876876000000624001`.",
+    "extra_words": "I didn't understand *{detail}* at the end. Try `{command} Contacts 4876876000000624001`.",
+    "bad_module": "*{detail}* doesn't look like a module name. Try `{command} Contacts 4876876000000624001`.",
+    "bad_link": "That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
+    "copy the address from the browser, or type `{command} Contacts 4876876000000624001`.",
+    "too_long": "That's much longer than a module and a record id. Try `{command} Contacts 4876876000000624001`.",
+}
+
+
+def input_hint(problem: str, detail: str) -> str:
+    template = INPUT_HINTS.get(problem, INPUT_HINTS["extra_words"])
+    return template.format(command=COMMAND, detail=escape(detail or "that")) + f"\nType `{COMMAND} help` for more."
+
+
+def shutting_down(module: str, record_id: str) -> str:
+    return (
+        f"Sorry, crmphoto was restarting and couldn't finish fetching {record_name(module, record_id)}. "
+        "Please try again in a moment."
+    )
+
+
+def cli_text(mrkdwn: str) -> str:
+    """The same words for a terminal: mrkdwn emphasis and Slack escapes removed."""
+    plain = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", re.sub(r"\*(.+?)\*", r"\1", mrkdwn))
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,101 @@
+"""Serving the bot: HTTP (uvicorn + Starlette) on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.
+
+`POST /slack/events` takes slash commands and interactivity payloads (Bolt checks the signature and
+answers 401 to a bad one); `GET /healthz` answers 200 for Heroku and load balancers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.audit import configure_logging
+from bot.background import Background
+from bot.config import ConfigError, SlackSettings, load_settings
+from bot.slack.app import create_app
+from bot.zoho import ZohoClient
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 25.0  # Heroku sends SIGTERM and kills the dyno 30 s later
+
+
+def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient) -> Starlette:
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        cancelled = await background.drain(SHUTDOWN_GRACE)
+        if cancelled:
+            log.warning("shutdown: %d command(s) could not finish; their requesters were told", cancelled)
+        await zoho.aclose()
+
+    return Starlette(
+        routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan,
+    )
+
+
+def _http(settings: SlackSettings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
+    web = create_web_app(bolt, background, zoho)
+    config = uvicorn.Config(
+        web, host="0.0.0.0", port=settings.port, log_level="warning", access_log=False,  # noqa: S104
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE), lifespan="on", backlog=2048,
+    )
+    log.info("crmphoto listening on port %d (HTTP mode)", settings.port)
+    uvicorn.Server(config).run()
+
+
+async def _socket_mode(settings: SlackSettings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert settings.app_token is not None
+    handler = AsyncSocketModeHandler(bolt, settings.app_token.reveal())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await handler.connect_async()
+    log.info("crmphoto connected (Socket Mode)")
+    await stop.wait()
+    await handler.disconnect_async()
+    await background.drain(SHUTDOWN_GRACE)
+    await handler.close_async()
+    await zoho.aclose()
+
+
+def serve() -> int:
+    """`python -m bot`: check the configuration, then serve until SIGTERM."""
+    try:
+        zoho_settings, slack_settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging()
+    zoho = ZohoClient(zoho_settings)
+    background = Background()
+    bolt = create_app(slack_settings, zoho, background)
+    if slack_settings.socket_mode:
+        asyncio.run(_socket_mode(slack_settings, bolt, background, zoho))
+    else:
+        _http(slack_settings, bolt, background, zoho)
+    return 0
