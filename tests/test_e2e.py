@@ -1,0 +1,280 @@
+"""End to end: the real `python -m bot` process, signed slash commands, fake Zoho and fake Slack."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.fakes import harness
+from bot.fakes.harness import BotProcess, bot_env, command_body, free_port, sign
+from bot.fakes.slack import FakeSlack
+from bot.fakes.zoho import ERRORS, FakeZoho, Record
+from bot.messages import CATALOGUE
+
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
+    with FakeZoho() as zoho, FakeSlack(bot_token=harness.BOT_TOKEN) as slack:
+        yield zoho, slack
+
+
+@pytest.fixture(scope="module")
+def bot(fakes: tuple[FakeZoho, FakeSlack]) -> Iterator[BotProcess]:
+    zoho, slack = fakes
+    with BotProcess(bot_env(zoho, slack, free_port())) as process:
+        yield process
+
+
+def new_channel(slack: FakeSlack, kind: str = "public", member: bool = True) -> str:
+    prefix = {"public": "C", "private": "G", "im": "D"}[kind]
+    channel = f"{prefix}0E2E{next(_ids):06d}"
+    slack.add_channel(channel, kind=kind, bot_member=member)
+    return channel
+
+
+def send(bot: BotProcess, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.post(f"{bot.url}/slack/events", content=body, headers=headers or sign(body), timeout=10)
+
+
+def command(bot: BotProcess, slack: FakeSlack, text: str, channel: str, user: str = "U0ALICE") -> tuple[httpx.Response, str]:
+    name = f"r{next(_ids)}"
+    body = command_body(text, channel=channel, user=user, response_url=slack.response_url(name))
+    return send(bot, body), name
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def responses_for(slack: FakeSlack, name: str) -> list[dict[str, Any]]:
+    return [body for n, body in slack.responses if n == name]
+
+
+def uploads_to(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [u for u in slack.uploads if u["channel_id"] == channel]
+
+
+def test_healthz(bot: BotProcess) -> None:
+    assert httpx.get(f"{bot.url}/healthz").status_code == 200
+
+
+def test_photo_lands_in_the_channel_with_exact_bytes(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000624001", Record(content=PHOTO, content_type="image/jpeg"))
+    channel = new_channel(slack)
+    response, name = command(bot, slack, "contact 4876876000000624001", channel)
+    assert response.status_code == 200
+    ack = response.json()
+    assert ack["response_type"] == "ephemeral" and "Fetching" in ack["text"]
+    upload = wait_for(lambda: uploads_to(slack, channel))[0]
+    assert upload["content"] == PHOTO
+    assert upload["title"] == "Contacts 4876876000000624001"
+    assert "<@U0ALICE>" in upload["initial_comment"]
+    assert upload["filename"] == "Contacts-4876876000000624001.jpg"
+    time.sleep(0.3)
+    assert len(uploads_to(slack, channel)) == 1
+    assert responses_for(slack, name) == []
+
+
+def test_record_link_is_understood(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Properties", "777000111", Record(content=PHOTO))
+    channel = new_channel(slack)
+    link = "<https://crm.zoho.eu/crm/org20001234/tab/CustomModule1/777000111|link>"
+    command(bot, slack, link, channel)
+    assert wait_for(lambda: uploads_to(slack, channel))[0]["title"] == "Properties 777000111"
+
+
+ZOHO_CODES = [c for c in ERRORS if c not in ("INTERNAL_ERROR", "TOO_MANY_REQUESTS")]
+
+
+@pytest.mark.parametrize("code", ZOHO_CODES)
+def test_each_zoho_error_is_explained_privately_and_nothing_uploaded(bot, fakes, code: str) -> None:
+    zoho, slack = fakes
+    record_id = str(900000 + next(_ids))
+    zoho.add_record("Leads", record_id, Record(error=code))
+    channel = new_channel(slack)
+    response, name = command(bot, slack, f"Leads {record_id}", channel)
+    assert response.status_code == 200
+    reply = wait_for(lambda: responses_for(slack, name))[0]
+    assert reply["response_type"] == "ephemeral"
+    section, context = reply["blocks"]
+    assert f"Leads {record_id}" in section["text"]["text"]
+    assert CATALOGUE[code][1].split(".")[0].split("{")[0][:20] in section["text"]["text"]
+    assert f"`{code}`" in context["elements"][0]["text"]
+    assert uploads_to(slack, channel) == []
+    assert not any(m.get("channel") == channel for m in slack.messages)
+
+
+def test_no_photo_is_explained(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "5550001", Record(content=None))
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "Contacts 5550001", channel)
+    reply = wait_for(lambda: responses_for(slack, name))[0]
+    assert "has no photo" in reply["blocks"][0]["text"]["text"]
+    assert "`NO_PHOTO`" in reply["blocks"][1]["elements"][0]["text"]
+
+
+def test_unknown_module_suggests_without_calling_zoho_photo(bot, fakes) -> None:
+    zoho, slack = fakes
+    before = zoho.photo_calls()
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "Contcts 123", channel)
+    text = wait_for(lambda: responses_for(slack, name))[0]["blocks"][0]["text"]["text"]
+    assert "Did you mean *Contacts*" in text
+    assert zoho.photo_calls() == before
+
+
+def test_bad_signature_gets_401_and_touches_nothing(bot, fakes) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack)
+    zoho_before, slack_before = len(zoho.seen), len(slack.calls)
+    body = command_body("Contacts 1", channel=channel, response_url=slack.response_url("bad"))
+    assert send(bot, body, sign(body, secret="wrong-secret")).status_code == 401
+    stale = sign(body, timestamp=int(time.time()) - 600)
+    assert send(bot, body, stale).status_code == 401
+    unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert send(bot, body, unsigned).status_code == 401
+    time.sleep(0.3)
+    assert len(zoho.seen) == zoho_before and len(slack.calls) == slack_before
+
+
+def test_public_channel_without_the_bot_is_joined(bot, fakes) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack, "public", member=False)
+    command(bot, slack, "Contacts 42", channel)
+    assert wait_for(lambda: uploads_to(slack, channel))
+    assert channel in slack.joins
+
+
+def test_private_channel_without_the_bot_sends_a_dm(bot, fakes) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack, "private", member=False)
+    _, name = command(bot, slack, "Contacts 43", channel, user="U0BOB")
+    assert wait_for(lambda: uploads_to(slack, "DU0BOB"))
+    note = wait_for(lambda: responses_for(slack, name))[0]
+    assert "direct message" in note["text"] and "/invite @crmphoto" in note["text"]
+    assert uploads_to(slack, channel) == []
+
+
+def test_unknown_channel_sends_a_dm(bot, fakes) -> None:
+    zoho, slack = fakes
+    _, name = command(bot, slack, "Contacts 44", "C0NOTKNOWN1", user="U0CAROL")
+    assert wait_for(lambda: uploads_to(slack, "DU0CAROL"))
+    assert wait_for(lambda: responses_for(slack, name))
+
+
+@pytest.mark.parametrize("error", ["file_uploads_disabled", "storage_limit_reached", "file_upload_size_restricted"])
+def test_other_upload_errors_get_a_private_reply(bot, fakes, error: str) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack)
+    slack.fail_next("files.completeUploadExternal", error)
+    _, name = command(bot, slack, "Contacts 45", channel)
+    reply = wait_for(lambda: responses_for(slack, name))[0]
+    assert f"`{error}`" in reply["blocks"][1]["elements"][0]["text"]
+    assert uploads_to(slack, channel) == []
+
+
+def test_short_ratelimit_is_retried(bot, fakes) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack)
+    slack.fail_next("files.getUploadURLExternal", "ratelimited", status=429, retry_after=1)
+    _, name = command(bot, slack, "Contacts 46", channel)
+    assert wait_for(lambda: uploads_to(slack, channel))
+    assert responses_for(slack, name) == []
+
+
+def test_help_and_empty_text(bot, fakes) -> None:
+    _, slack = fakes
+    channel = new_channel(slack)
+    for text in ("help", "", "  HELP "):
+        response, _ = command(bot, slack, text, channel)
+        ack = response.json()
+        assert ack["response_type"] == "ephemeral"
+        assert "/crmphoto Contacts" in ack["text"] and "`Vendors`" in ack["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("Contacts", "I need a record id"), ("Contacts 12ab", "isn't a record id"), ("Contacts 1 2", "One record at a time"),
+     ("Contacts 123 please", "didn't understand"), ("https://example.com/x", "Zoho CRM record link")],
+)
+def test_malformed_input_gets_a_specific_hint(bot, fakes, text: str, hint: str) -> None:
+    zoho, slack = fakes
+    before = len(zoho.seen)
+    response, _ = command(bot, slack, text, new_channel(slack))
+    assert hint in response.json()["text"]
+    assert len(zoho.seen) == before
+
+
+def test_typed_mentions_are_escaped(bot, fakes) -> None:
+    _, slack = fakes
+    channel = new_channel(slack)
+    response, _ = command(bot, slack, "<!channel> <@U0BOSS> &", channel)
+    text = response.json()["text"]
+    assert "<!channel>" not in text and "<@U0BOSS>" not in text
+    _, name = command(bot, slack, "<!here>ish 123", channel)
+    response, name = command(bot, slack, "Contacts&lt; 12", channel)
+    for reply in [response.json()] + [r for n, r in slack.responses]:
+        blob = str(reply)
+        assert "<!channel>" not in blob and "<!here>" not in blob and "<@U0BOSS>" not in blob
+
+
+def test_burst_of_acks(bot, fakes) -> None:
+    zoho, slack = fakes
+    channels = [new_channel(slack) for _ in range(50)]
+    zoho.latency = 0.5
+    try:
+        def one(channel: str) -> tuple[int, float]:
+            started = time.monotonic()
+            response, _ = command(bot, slack, "Contacts 47", channel)
+            return response.status_code, time.monotonic() - started
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(one, channels))
+        assert all(status == 200 for status, _ in results)
+        assert max(seconds for _, seconds in results) < 3.0
+        wait_for(lambda: all(uploads_to(slack, c) for c in channels), timeout=30)
+    finally:
+        zoho.latency = 0
+
+
+def test_no_secret_in_the_process_output(bot, fakes) -> None:
+    zoho, slack = fakes
+    command(bot, slack, "Contacts 48", new_channel(slack))
+    time.sleep(0.5)
+    output = bot.output()
+    assert '"event":"command"' in output
+    for secret in (harness.SIGNING_SECRET, harness.BOT_TOKEN, "test-client-secret-dummy", "test-refresh-token-dummy",
+                   "1000.test-access-"):
+        assert secret not in output
+    for blob in (str(slack.responses), str(slack.uploads)):
+        assert "test-client-secret-dummy" not in blob and "1000.test-access-" not in blob
+
+
+def test_missing_configuration_is_named_in_one_message(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ZOHO_CLIENT_ID", "ZOHO_REFRESH_TOKEN", "README"):
+        assert name in result.stderr
