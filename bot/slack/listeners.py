@@ -39,7 +39,8 @@ class PhotoCommand:
     async def __call__(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
         started = time.monotonic()
-        base = {"team": command.get("team_id"), "user": command.get("user_id"), "channel": command.get("channel_id")}
+        base = {"ref": audit.new_reference(), "team": command.get("team_id"), "user": command.get("user_id"),
+                "channel": command.get("channel_id")}
         parsed = parse_command(command.get("text"))
         if isinstance(parsed, HelpRequest):
             await ack(response_type="ephemeral", text=messages.help_text(self.zoho.modules.photo_modules()))
@@ -60,7 +61,7 @@ class PhotoCommand:
     async def work(self, request: PhotoRequest, command: dict[str, Any], respond: AsyncRespond,
                    client: AsyncWebClient, started: float, base: dict[str, Any]) -> None:
         """Runs after the ack: exactly one outcome, whatever happens."""
-        ref = audit.new_reference()
+        ref = base["ref"]
         destination = SlackDestination(client, str(command.get("channel_id", "")), str(command.get("user_id", "")))
         try:
             outcome = await asyncio.wait_for(deliver_photo(request, self.zoho, destination), self.deadline)
@@ -68,7 +69,7 @@ class PhotoCommand:
             outcome = self._failed(request, "TIMEOUT")
         except asyncio.CancelledError:
             await self._reply(respond, note_reply(messages.shutting_down(request.module, request.record_id)), ref)
-            audit.record(**base, ref=ref, module=request.module, record_id=request.record_id, outcome="cancelled",
+            audit.record(**base, module=request.module, record_id=request.record_id, outcome="cancelled",
                          code="SHUTTING_DOWN", ms=_ms(started))
             raise
         except Exception:
@@ -80,7 +81,7 @@ class PhotoCommand:
             await self._reply(respond, note_reply(messages.sent_by_dm(outcome.module, outcome.record_id)), ref)
         if outcome.detail:
             log.info("command %s: %s %s/%s: %s", ref, outcome.code, outcome.module, outcome.record_id, outcome.detail)
-        audit.record(**base, ref=ref, module=outcome.module, record_id=outcome.record_id,
+        audit.record(**base, module=outcome.module, record_id=outcome.record_id,
                      outcome=_outcome_name(outcome), code=outcome.code, zoho_code=outcome.zoho_code,
                      ms=_ms(started), bytes=outcome.size)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -91,6 +92,8 @@ def serve() -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging()
+    # Bolt would read the token from the environment again and warn that our client overrides it.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
     zoho = ZohoClient(zoho_settings)
     background = Background()
     bolt = create_app(slack_settings, zoho, background)
