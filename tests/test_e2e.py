@@ -45,7 +45,9 @@ def send(bot: BotProcess, body: bytes, headers: dict[str, str] | None = None) ->
     return httpx.post(f"{bot.url}/slack/events", content=body, headers=headers or sign(body), timeout=10)
 
 
-def command(bot: BotProcess, slack: FakeSlack, text: str, channel: str, user: str = "U0ALICE") -> tuple[httpx.Response, str]:
+def command(
+    bot: BotProcess, slack: FakeSlack, text: str, channel: str, user: str = "U0ALICE"
+) -> tuple[httpx.Response, str]:
     name = f"r{next(_ids)}"
     body = command_body(text, channel=channel, user=user, response_url=slack.response_url(name))
     return send(bot, body), name
@@ -212,8 +214,9 @@ def test_help_and_empty_text(bot, fakes) -> None:
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("Contacts", "I need a record id"), ("Contacts 12ab", "isn't a record id"), ("Contacts 1 2", "One record at a time"),
-     ("Contacts 123 please", "didn't understand"), ("https://example.com/x", "Zoho CRM record link")],
+    [("Contacts", "I need a record id"), ("Contacts 12ab", "isn't a record id"),
+     ("Contacts 1 2", "One record at a time"), ("Contacts 123 please", "didn't understand"),
+     ("https://example.com/x", "Zoho CRM record link")],
 )
 def test_malformed_input_gets_a_specific_hint(bot, fakes, text: str, hint: str) -> None:
     zoho, slack = fakes
