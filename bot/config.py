@@ -95,6 +95,21 @@ class SlackSettings:
         return self.app_token is not None
 
 
+@dataclass(frozen=True)
+class AccessSettings:
+    """Who may ask, and how much: every list empty means "no restriction of that kind"."""
+
+    team_ids: frozenset[str] = frozenset()
+    channel_ids: frozenset[str] = frozenset()
+    user_ids: frozenset[str] = frozenset()
+    usergroup_ids: frozenset[str] = frozenset()
+    modules: frozenset[str] = frozenset()  # casefolded api names
+    block_guests: bool = True
+    user_rate_per_minute: int = 10  # 0 turns the limit off
+    daily_zoho_budget: int = 2000  # Zoho calls per workspace per UTC day; 0 turns it off
+    shutdown_grace: float = 20.0
+
+
 def read_environment(env: Mapping[str, str] | None = None, dotenv_path: str = ".env") -> dict[str, str]:
     """The real environment wins over `.env` in the working directory."""
     if env is not None:
@@ -187,6 +202,50 @@ def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings:
     )
 
 
+ID_SHAPES = {
+    "ALLOWED_TEAM_IDS": (re.compile(r"[TE][A-Z0-9]{2,30}"), "workspace ids like T0123ABCD"),
+    "ALLOWED_CHANNEL_IDS": (re.compile(r"[CGD][A-Z0-9]{2,30}"), "channel ids like C0123ABCD"),
+    "ALLOWED_USER_IDS": (re.compile(r"[UW][A-Z0-9]{2,30}"), "user ids like U0123ABCD"),
+    "ALLOWED_USERGROUP_IDS": (re.compile(r"S[A-Z0-9]{2,30}"), "user group ids like S0123ABCD"),
+    "ALLOWED_MODULES": (re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}"), "module api names like Contacts"),
+}
+
+
+def _id_list(env: Mapping[str, str], name: str, problems: list[str]) -> frozenset[str]:
+    shape, example = ID_SHAPES[name]
+    items = [item for item in re.split(r"[,\s]+", env.get(name, "")) if item]
+    bad = [item for item in items if not shape.fullmatch(item)]
+    if bad:
+        problems.append(f"{name} must list {example}, separated by commas (not {', '.join(map(repr, bad[:3]))}).")
+    return frozenset(items)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool, problems: list[str]) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    problems.append(f"{name} must be true or false (got {raw!r}).")
+    return default
+
+
+def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
+    return AccessSettings(
+        team_ids=_id_list(env, "ALLOWED_TEAM_IDS", problems),
+        channel_ids=_id_list(env, "ALLOWED_CHANNEL_IDS", problems),
+        user_ids=_id_list(env, "ALLOWED_USER_IDS", problems),
+        usergroup_ids=_id_list(env, "ALLOWED_USERGROUP_IDS", problems),
+        modules=frozenset(m.casefold() for m in _id_list(env, "ALLOWED_MODULES", problems)),
+        block_guests=_flag(env, "BLOCK_GUESTS", True, problems),
+        user_rate_per_minute=_int_in_range(env, "USER_RATE_LIMIT", 10, 0, 10000, problems),
+        daily_zoho_budget=_int_in_range(env, "DAILY_ZOHO_BUDGET", 2000, 0, 10_000_000, problems),
+        shutdown_grace=float(_int_in_range(env, "SHUTDOWN_GRACE", 20, 1, 28, problems)),
+    )
+
+
 def load_zoho_settings(env: Mapping[str, str] | None = None) -> ZohoSettings:
     """Zoho settings alone, for the admin command line."""
     problems: list[str] = []
@@ -196,12 +255,20 @@ def load_zoho_settings(env: Mapping[str, str] | None = None) -> ZohoSettings:
     return settings
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> tuple[ZohoSettings, SlackSettings]:
+@dataclass(frozen=True)
+class Settings:
+    zoho: ZohoSettings
+    slack: SlackSettings
+    access: AccessSettings
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Everything the Slack bot needs; raises ConfigError naming every problem."""
     values = read_environment(env)
     problems: list[str] = []
     slack = _slack(values, problems)
     zoho = _zoho(values, problems)
+    access = _access(values, problems)
     if problems:
         raise ConfigError(problems)
-    return zoho, slack
+    return Settings(zoho=zoho, slack=slack, access=access)

@@ -6,6 +6,7 @@ for the admin command line) is passed in, so this module knows neither Slack nor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,10 +55,20 @@ class Outcome:
         return self.delivery is not None
 
 
-async def fetch(request: PhotoRequest, zoho: ZohoClient) -> Photo | Outcome:
+def _allow_all(api_name: str) -> bool:
+    return True
+
+
+async def fetch(
+    request: PhotoRequest, zoho: ZohoClient, allow_module: Callable[[str], bool] = _allow_all
+) -> Photo | Outcome:
     """The photo, or the outcome that explains why there is none."""
     try:
-        result = await zoho.fetch_photo(request.module, request.record_id)
+        module = await zoho.resolve_module(request.module)
+        if not allow_module(module.api_name):
+            words = messages.explain("MODULE_NOT_ALLOWED", module.api_name, request.record_id)
+            return Outcome(module.api_name, request.record_id, "MODULE_NOT_ALLOWED", words)
+        result = await zoho.fetch_photo(module, request.record_id)
     except ModuleProblem as problem:
         words = messages.explain(
             problem.code,
@@ -80,9 +91,14 @@ async def fetch(request: PhotoRequest, zoho: ZohoClient) -> Photo | Outcome:
     return result
 
 
-async def deliver_photo(request: PhotoRequest, zoho: ZohoClient, destination: Destination) -> Outcome:
+async def deliver_photo(
+    request: PhotoRequest,
+    zoho: ZohoClient,
+    destination: Destination,
+    allow_module: Callable[[str], bool] = _allow_all,
+) -> Outcome:
     """Fetch the photo and hand it to `destination`; every failure becomes an explained outcome."""
-    fetched = await fetch(request, zoho)
+    fetched = await fetch(request, zoho, allow_module)
     if isinstance(fetched, Outcome):
         return fetched
     photo = fetched

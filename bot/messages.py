@@ -189,10 +189,56 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
         Fixer.YOU,
     ),
+    # The admin's controls (bot/access.py)
     "BUDGET_EXHAUSTED": (
         "crmphoto has used today's share of your company's Zoho API credits, so {record} wasn't fetched.",
-        "Try again tomorrow, or ask the admin to raise the daily budget.",
+        "Try again tomorrow (the budget resets at midnight UTC), or ask the admin to raise `DAILY_ZOHO_BUDGET`.",
         Fixer.ADMIN,
+    ),
+    "RATE_LIMITED": (
+        "That's more photos in a minute than crmphoto allows one person, so {record} wasn't fetched.",
+        "Wait a minute and try again.",
+        Fixer.YOU,
+    ),
+    "TEAM_NOT_ALLOWED": (
+        "crmphoto isn't enabled for this workspace, so it won't fetch {record} here.",
+        "Ask the admin who runs crmphoto to add this workspace to `ALLOWED_TEAM_IDS`.",
+        Fixer.ADMIN,
+    ),
+    "CHANNEL_NOT_ALLOWED": (
+        "crmphoto isn't enabled in this channel, so it won't share {record} here.",
+        "Try in a channel where it is enabled, or ask the admin to add this one to `ALLOWED_CHANNEL_IDS`.",
+        Fixer.ADMIN,
+    ),
+    "USER_NOT_ALLOWED": (
+        "You're not on the list of people who may use crmphoto, so {record} wasn't fetched.",
+        "Ask the admin to add you (`ALLOWED_USER_IDS`) or your team's user group (`ALLOWED_USERGROUP_IDS`).",
+        Fixer.ADMIN,
+    ),
+    "GUEST_NOT_ALLOWED": (
+        "Guest accounts can't use crmphoto, so {record} wasn't fetched.",
+        "Ask a full member of the workspace to look it up, or ask the admin about access.",
+        Fixer.ADMIN,
+    ),
+    "EXTERNAL_NOT_ALLOWED": (
+        "crmphoto only serves people from its own organisation, so it won't fetch {record} for you.",
+        "Ask someone from the organisation that runs crmphoto.",
+        Fixer.ADMIN,
+    ),
+    "IDENTITY_UNKNOWN": (
+        "crmphoto couldn't check with Slack who is asking, so it didn't fetch {record}.",
+        "Try again in a minute.",
+        Fixer.YOU,
+    ),
+    "MODULE_NOT_ALLOWED": (
+        "crmphoto is set up not to share photos from this module, so {record} wasn't fetched.",
+        "Ask the admin if this module should be added to `ALLOWED_MODULES`.",
+        Fixer.ADMIN,
+    ),
+    "SHUTTING_DOWN": (
+        "crmphoto was restarting and couldn't finish fetching {record}.",
+        "Please try again in a moment.",
+        Fixer.YOU,
     ),
     # Slack's side
     "file_uploads_disabled": (
@@ -330,13 +376,6 @@ INPUT_HINTS: dict[str, str] = {
 def input_hint(problem: str, detail: str) -> str:
     template = INPUT_HINTS.get(problem, INPUT_HINTS["extra_words"])
     return template.format(command=COMMAND, detail=escape(detail or "that")) + f"\nType `{COMMAND} help` for more."
-
-
-def shutting_down(module: str, record_id: str) -> str:
-    return (
-        f"Sorry, crmphoto was restarting and couldn't finish fetching {record_name(module, record_id)}. "
-        "Please try again in a moment."
-    )
 
 
 def cli_text(mrkdwn: str) -> str:

@@ -30,7 +30,7 @@ def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
 @pytest.fixture(scope="module")
 def bot(fakes: tuple[FakeZoho, FakeSlack]) -> Iterator[BotProcess]:
     zoho, slack = fakes
-    with BotProcess(bot_env(zoho, slack, free_port())) as process:
+    with BotProcess(bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0")) as process:
         yield process
 
 
@@ -239,21 +239,32 @@ def test_typed_mentions_are_escaped(bot, fakes) -> None:
         assert "<!channel>" not in blob and "<!here>" not in blob and "<@U0BOSS>" not in blob
 
 
-def test_burst_of_acks(bot, fakes) -> None:
+def test_burst_of_acks_answer_before_the_work(bot, fakes) -> None:
+    """200 commands at once with Zoho taking 1 s each: every ack is a 200 "fetching" line, and all of them
+    arrive before most photos could possibly exist (10 Zoho calls at a time), so no ack waits for Zoho.
+    Every command still ends in exactly one outcome.
+    Timings themselves are measured by the benchmark (bench/), not asserted here."""
     zoho, slack = fakes
-    channels = [new_channel(slack) for _ in range(50)]
-    zoho.latency = 0.5
+    channels = [new_channel(slack) for _ in range(200)]
+    zoho.latency = 1.0
     try:
-        def one(channel: str) -> tuple[int, float]:
-            started = time.monotonic()
-            response, _ = command(bot, slack, "Contacts 47", channel)
-            return response.status_code, time.monotonic() - started
+        def one(channel: str) -> httpx.Response:
+            return command(bot, slack, f"Contacts {channel[-6:]}", channel)
 
         with ThreadPoolExecutor(max_workers=50) as pool:
-            results = list(pool.map(one, channels))
-        assert all(status == 200 for status, _ in results)
-        assert max(seconds for _, seconds in results) < 3.0
-        wait_for(lambda: all(uploads_to(slack, c) for c in channels), timeout=30)
+            sent = list(pool.map(one, channels))
+        done_when_acked = sum(1 for c in channels if uploads_to(slack, c))
+        assert [r.status_code for r, _ in sent] == [200] * 200
+        assert all("Fetching" in r.json()["text"] for r, _ in sent)
+        assert done_when_acked < 100
+
+        def outcomes() -> list[int]:
+            return [len(uploads_to(slack, c)) + len(responses_for(slack, name))
+                    for c, (_, name) in zip(channels, sent, strict=True)]
+
+        wait_for(lambda: all(outcomes()), timeout=60)
+        time.sleep(0.5)
+        assert outcomes() == [1] * 200
     finally:
         zoho.latency = 0
 

@@ -69,6 +69,7 @@ import json
 import secrets
 import string
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -121,6 +122,9 @@ class _PendingFile:
     content: bytes | None = None
 
 
+DEFAULT_MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL")
+
+
 def _random_id(prefix: str, n: int = 10) -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(n))
 
@@ -153,6 +157,11 @@ class FakeSlack(ThreadedServer):
         self.bot_token = bot_token
         self.latency = latency
         self.fail_response_urls = False
+        # Optional hooks for the benchmark, called on the server thread: `on_upload(upload)` for each
+        # completed upload (with the lock held, so it must not call back into the fake) and
+        # `on_response(name, body)` for each POST to a response URL. They must return quickly.
+        self.on_upload: Callable[[dict[str, Any]], None] | None = None
+        self.on_response: Callable[[str, Any], None] | None = None
         self._lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
             "auth.test": self._auth_test,
@@ -168,8 +177,10 @@ class FakeSlack(ThreadedServer):
         self._init_state()
 
     def _init_state(self) -> None:
+        # The bot and three full members of the test workspace, so users.info knows the usual requesters.
         self.users: dict[str, dict[str, Any]] = {
-            BOT_USER_ID: {"id": BOT_USER_ID, "name": "crmphoto", "is_bot": True, "team_id": TEAM_ID}
+            BOT_USER_ID: {"id": BOT_USER_ID, "name": "crmphoto", "is_bot": True, "team_id": TEAM_ID},
+            **{uid: {"id": uid, "team_id": TEAM_ID} for uid in DEFAULT_MEMBERS},
         }
         self.usergroups: dict[str, list[str]] = {}
         self._channels: dict[str, Channel] = {}
@@ -254,7 +265,8 @@ class FakeSlack(ThreadedServer):
 
     @property
     def uploads(self) -> list[dict[str, Any]]:
-        """Completed uploads: channel_id, file_id, filename, title, initial_comment, thread_ts, content."""
+        """Completed uploads: channel_id, file_id, filename, title, initial_comment, thread_ts, content,
+        completed_at (`time.monotonic()` when files.completeUploadExternal recorded it)."""
         with self._lock:
             return [dict(u) for u in self._uploads]
 
@@ -413,6 +425,8 @@ class FakeSlack(ThreadedServer):
             body = raw
         with self._lock:
             self._responses.append((name, body))
+        if self.on_response is not None:
+            self.on_response(name, body)
         if self.fail_response_urls:
             return web.Response(status=500, text="internal_error")
         return web.Response(text="ok")
@@ -488,22 +502,25 @@ class FakeSlack(ThreadedServer):
                 raise SlackError("file_not_found")
             resolved.append((f, key, pending))
         out = []
+        completed_at = time.monotonic()
         for f, key, pending in resolved:
             del self._pending[key]
             del self._files_by_id[pending.file_id]
             title = _as_str(f.get("title")) or pending.filename
             for cid in channel_ids or [None]:
-                self._uploads.append(
-                    {
-                        "channel_id": cid,
-                        "file_id": pending.file_id,
-                        "filename": pending.filename,
-                        "title": title,
-                        "initial_comment": _as_str(params.get("initial_comment")),
-                        "thread_ts": _as_str(params.get("thread_ts")),
-                        "content": pending.content,
-                    }
-                )
+                upload = {
+                    "channel_id": cid,
+                    "file_id": pending.file_id,
+                    "filename": pending.filename,
+                    "title": title,
+                    "initial_comment": _as_str(params.get("initial_comment")),
+                    "thread_ts": _as_str(params.get("thread_ts")),
+                    "content": pending.content,
+                    "completed_at": completed_at,
+                }
+                self._uploads.append(upload)
+                if self.on_upload is not None:
+                    self.on_upload(dict(upload))
             out.append(
                 {
                     "id": pending.file_id,

@@ -8,10 +8,14 @@ from bot import messages
 
 
 def explanation_reply(explanation: messages.Explanation, reference: str) -> dict[str, Any]:
-    """A private (ephemeral) reply: what happened and what to do, then the code and reference id."""
+    """A private reply through response_url: the explanation, then the code and reference id."""
+    return {"replace_original": False, **explanation_ack(explanation, reference)}
+
+
+def explanation_ack(explanation: messages.Explanation, reference: str) -> dict[str, Any]:
+    """The same, as the immediate answer to the command (ack takes no replace_original)."""
     return {
         "response_type": "ephemeral",
-        "replace_original": False,
         "text": explanation.what,
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": explanation.text}},

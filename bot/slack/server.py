@@ -19,33 +19,42 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.audit import configure_logging
 from bot.background import Background
-from bot.config import ConfigError, SlackSettings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.slack.app import create_app
 from bot.zoho import ZohoClient
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE = 25.0  # Heroku sends SIGTERM and kills the dyno 30 s later
+MAX_BODY = 64 * 1024  # a slash command is a few hundred bytes; interactivity payloads a few KB
 
 
-def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient) -> Starlette:
+def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient, grace: float) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
 
     async def events(request: Request) -> Response:
+        length = request.headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > MAX_BODY):
+            return PlainTextResponse("request body too large", status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse("request body too large", status_code=413)
+        request._body = bytes(body)  # Bolt's adapter reads request.body(); hand it what we read
         return await handler.handle(request)
 
     async def healthz(_: Request) -> Response:
-        return PlainTextResponse("ok")
+        return JSONResponse({"status": "ok" if background.accepting else "stopping", "in_flight": len(background)})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        cancelled = await background.drain(SHUTDOWN_GRACE)
+        cancelled = await background.drain(grace)
         if cancelled:
             log.warning("shutdown: %d command(s) could not finish; their requesters were told", cancelled)
         await zoho.aclose()
@@ -56,21 +65,21 @@ def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient) -> 
     )
 
 
-def _http(settings: SlackSettings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
-    web = create_web_app(bolt, background, zoho)
+def _http(settings: Settings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
+    web = create_web_app(bolt, background, zoho, settings.access.shutdown_grace)
     config = uvicorn.Config(
-        web, host="0.0.0.0", port=settings.port, log_level="warning", access_log=False,  # noqa: S104
-        timeout_graceful_shutdown=int(SHUTDOWN_GRACE), lifespan="on", backlog=2048,
+        web, host="0.0.0.0", port=settings.slack.port, log_level="warning", access_log=False,  # noqa: S104
+        timeout_graceful_shutdown=3, lifespan="on", backlog=2048,
     )
-    log.info("crmphoto listening on port %d (HTTP mode)", settings.port)
+    log.info("crmphoto listening on port %d (HTTP mode)", settings.slack.port)
     uvicorn.Server(config).run()
 
 
-async def _socket_mode(settings: SlackSettings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
+async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    assert settings.app_token is not None
-    handler = AsyncSocketModeHandler(bolt, settings.app_token.reveal())
+    assert settings.slack.app_token is not None
+    handler = AsyncSocketModeHandler(bolt, settings.slack.app_token.reveal())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,7 +88,7 @@ async def _socket_mode(settings: SlackSettings, bolt: AsyncApp, background: Back
     log.info("crmphoto connected (Socket Mode)")
     await stop.wait()
     await handler.disconnect_async()
-    await background.drain(SHUTDOWN_GRACE)
+    await background.drain(settings.access.shutdown_grace)
     await handler.close_async()
     await zoho.aclose()
 
@@ -87,18 +96,18 @@ async def _socket_mode(settings: SlackSettings, bolt: AsyncApp, background: Back
 def serve() -> int:
     """`python -m bot`: check the configuration, then serve until SIGTERM."""
     try:
-        zoho_settings, slack_settings = load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     configure_logging()
     # Bolt would read the token from the environment again and warn that our client overrides it.
     os.environ.pop("SLACK_BOT_TOKEN", None)
-    zoho = ZohoClient(zoho_settings)
+    zoho = ZohoClient(settings.zoho)
     background = Background()
-    bolt = create_app(slack_settings, zoho, background)
-    if slack_settings.socket_mode:
-        asyncio.run(_socket_mode(slack_settings, bolt, background, zoho))
+    bolt = create_app(settings, zoho, background)
+    if settings.slack.socket_mode:
+        asyncio.run(_socket_mode(settings, bolt, background, zoho))
     else:
-        _http(slack_settings, bolt, background, zoho)
+        _http(settings, bolt, background, zoho)
     return 0

@@ -13,21 +13,35 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
 
 from bot.config import ZohoSettings
 from bot.zoho import errors
-from bot.zoho.modules import ModuleCatalog
+from bot.zoho.modules import Module, ModuleCatalog
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
 from bot.zoho.token import TokenManager
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
+
+_calls: ContextVar[list[int] | None] = ContextVar("zoho_calls", default=None)
+
+
+@contextmanager
+def counting_calls() -> Iterator[list[int]]:
+    """Counts the Zoho API calls (credits) made inside the block, including retries: `counter[0]`."""
+    counter = [0]
+    token = _calls.set(counter)
+    try:
+        yield counter
+    finally:
+        _calls.reset(token)
 
 
 class RetryPolicy:
@@ -107,6 +121,7 @@ class ZohoClient:
         self.tokens = TokenManager(settings, self._http, clock=clock)
         self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
         self.api_calls = 0
+        self._inflight: dict[tuple[str, str], asyncio.Task[Photo | NoPhoto]] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -117,11 +132,29 @@ class ZohoClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def fetch_photo(self, module_typed: str, record_id_typed: str) -> Photo | NoPhoto:
-        """The photo of a record, or NoPhoto; raises ZohoError (ModuleProblem before any photo call)."""
+    async def resolve_module(self, typed: str) -> Module:
+        """The module `typed` names, if it has photos; raises ModuleProblem otherwise."""
+        return await self.modules.resolve(typed)
+
+    async def fetch_photo(self, module: Module | str, record_id_typed: str) -> Photo | NoPhoto:
+        """The photo of a record, or NoPhoto; raises ZohoError (ModuleProblem before any photo call).
+
+        Identical requests arriving together share one Zoho call: credits are the company's.
+        """
         record_id = clean_record_id(record_id_typed)
-        module = await self.modules.resolve(module_typed)
-        path = photo_path(self.settings.api_version, module.api_name, record_id)
+        if isinstance(module, str):
+            module = await self.modules.resolve(module)
+        key = (module.api_name, record_id)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch_photo(module.api_name, record_id))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_photo(self, api_name: str, record_id: str) -> Photo | NoPhoto:
+        path = photo_path(self.settings.api_version, api_name, record_id)
+        module = Module(api_name)
         async with self._get(path) as response:
             if response.status_code == 204:
                 return NoPhoto(module.api_name, record_id)
@@ -179,6 +212,9 @@ class ZohoClient:
             failure: errors.ZohoError
             async with self._slots:
                 self.api_calls += 1
+                counter = _calls.get()
+                if counter is not None:
+                    counter[0] += 1
                 try:
                     request = self._http.build_request(
                         "GET", url, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}

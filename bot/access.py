@@ -1,0 +1,137 @@
+"""Who may ask, how often, and how many Zoho credits a workspace may spend in a day.
+
+With a service token, whoever can type /crmphoto sees what the service account sees and spends the
+company's Zoho API credits; these are the admin's controls (all off by default except guest blocking
+and the limits). Each decision is a refusal code the words catalogue explains, or None.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import AccessSettings
+
+TEAM_NOT_ALLOWED = "TEAM_NOT_ALLOWED"
+CHANNEL_NOT_ALLOWED = "CHANNEL_NOT_ALLOWED"
+USER_NOT_ALLOWED = "USER_NOT_ALLOWED"
+GUEST_NOT_ALLOWED = "GUEST_NOT_ALLOWED"
+EXTERNAL_NOT_ALLOWED = "EXTERNAL_NOT_ALLOWED"
+MODULE_NOT_ALLOWED = "MODULE_NOT_ALLOWED"
+RATE_LIMITED = "RATE_LIMITED"
+BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
+IDENTITY_UNKNOWN = "IDENTITY_UNKNOWN"
+
+REFUSALS = frozenset({TEAM_NOT_ALLOWED, CHANNEL_NOT_ALLOWED, USER_NOT_ALLOWED, GUEST_NOT_ALLOWED, EXTERNAL_NOT_ALLOWED,
+                      MODULE_NOT_ALLOWED, RATE_LIMITED, BUDGET_EXHAUSTED, IDENTITY_UNKNOWN})
+RATE_WINDOW = 60.0
+
+
+def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: str = "") -> str | None:
+    """Guests (restricted, ultra-restricted) and people from other organisations are refused."""
+    if user is None:
+        return EXTERNAL_NOT_ALLOWED  # users.info cannot see them: not one of ours
+    if user.get("is_restricted") or user.get("is_ultra_restricted"):
+        return GUEST_NOT_ALLOWED
+    if user.get("is_stranger") or user.get("is_bot"):
+        return EXTERNAL_NOT_ALLOWED
+    home = user.get("team_id")
+    if home and team_id and home != team_id:
+        user_enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
+        if not (enterprise_id and user_enterprise == enterprise_id):
+            return EXTERNAL_NOT_ALLOWED
+    return None
+
+
+class Gate:
+    """The admin's allow-lists and the per-user rate limit, checked in the order a person would expect."""
+
+    def __init__(self, settings: AccessSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+
+    def check_request(self, team_id: str, channel_id: str, user_id: str) -> str | None:
+        """Checks that need nothing but the payload; run before the ack."""
+        s = self.settings
+        if s.team_ids and team_id not in s.team_ids:
+            return TEAM_NOT_ALLOWED
+        if s.channel_ids and channel_id not in s.channel_ids:
+            return CHANNEL_NOT_ALLOWED
+        if s.user_ids and not s.usergroup_ids and user_id not in s.user_ids:
+            return USER_NOT_ALLOWED
+        return self._rate(user_id)
+
+    def _rate(self, user_id: str) -> str | None:
+        limit = self.settings.user_rate_per_minute
+        if not limit:
+            return None
+        now = self._clock()
+        recent = self._recent[user_id]
+        while recent and now - recent[0] >= RATE_WINDOW:
+            recent.popleft()
+        if len(recent) >= limit:
+            return RATE_LIMITED
+        recent.append(now)
+        if len(self._recent) > 10_000:  # forget people who have gone quiet, so memory stays flat
+            for key in [k for k, v in self._recent.items() if not v or now - v[-1] >= RATE_WINDOW]:
+                del self._recent[key]
+        return None
+
+    async def check_person(
+        self,
+        user_id: str,
+        team_id: str,
+        enterprise_id: str,
+        lookup_user: Callable[[str], Awaitable[Mapping[str, Any] | None]],
+        group_members: Callable[[str], Awaitable[frozenset[str]]],
+    ) -> str | None:
+        """Checks that need Slack's directory (cached); run after the ack. Lookup failures refuse."""
+        s = self.settings
+        try:
+            if s.block_guests:
+                refusal = person_refusal(await lookup_user(user_id), team_id, enterprise_id)
+                if refusal:
+                    return refusal
+            if s.usergroup_ids and user_id not in s.user_ids:
+                for group in sorted(s.usergroup_ids):
+                    if user_id in await group_members(group):
+                        return None
+                return USER_NOT_ALLOWED
+        except Exception:  # noqa: BLE001 - cannot tell who is asking: refuse rather than guess
+            return IDENTITY_UNKNOWN
+        return None
+
+    def module_allowed(self, api_name: str) -> bool:
+        return not self.settings.modules or api_name.casefold() in self.settings.modules
+
+
+class DailyBudget:
+    """Zoho calls per workspace per UTC day; Zoho's credits are per org over 24 hours."""
+
+    def __init__(self, limit: int, today: Callable[[], str] | None = None) -> None:
+        self.limit = limit
+        self._today = today or (lambda: datetime.now(UTC).date().isoformat())
+        self._day = ""
+        self._used: dict[str, int] = defaultdict(int)
+
+    def _roll(self) -> None:
+        day = self._today()
+        if day != self._day:
+            self._day = day
+            self._used.clear()
+
+    def allows(self, team_id: str) -> bool:
+        self._roll()
+        return not self.limit or self._used[team_id] < self.limit
+
+    def spend(self, team_id: str, calls: int) -> None:
+        self._roll()
+        self._used[team_id] += calls
+
+    def used(self, team_id: str) -> int:
+        self._roll()
+        return self._used[team_id]
