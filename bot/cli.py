@@ -18,6 +18,8 @@ from bot.deliver import Delivery, DeliveryError, deliver_photo
 from bot.request import BadInput, HelpRequest, parse_command
 from bot.zoho import Photo, ZohoClient
 
+PROG = "python -m bot photo"
+
 
 class FileDestination:
     """Writes the photo to a file (or a directory, using Zoho's file name)."""
@@ -40,7 +42,7 @@ class FileDestination:
 
 def photo_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot photo", description="Fetch one record's photo from Zoho CRM, as the bot would."
+        prog=PROG, description="Fetch one record's photo from Zoho CRM, as the bot would."
     )
     parser.add_argument("module", help="module name, e.g. Contacts (or a Zoho CRM record link)")
     parser.add_argument("record_id", nargs="?", default="", help="the record id (digits)")
@@ -53,7 +55,8 @@ def photo_command(argv: list[str]) -> int:
         parser.print_help()
         return 2
     if isinstance(parsed, BadInput):
-        print(messages.cli_text(messages.input_hint(parsed.problem, parsed.detail)), file=sys.stderr)
+        hint = messages.input_hint(parsed.problem, parsed.detail, command=PROG, more=f"{PROG} --help")
+        print(messages.cli_text(hint), file=sys.stderr)
         return 2
     try:
         settings = load_zoho_settings()

@@ -66,7 +66,7 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         Fixer.YOU,
     ),
     "INVALID_RECORD_ID": (
-        "That record id doesn't look right.",
+        "{record} doesn't look like a Zoho record id.",
         "A Zoho record id is a long number, like `4876876000000624001`.",
         Fixer.YOU,
     ),
@@ -95,12 +95,12 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         Fixer.YOU,
     ),
     "UNKNOWN_MODULE": (
-        "There is no module called *{typed}* in your Zoho CRM.{suggestion}",
+        "There is no module called *{typed}* in your Zoho CRM, so {record} can't be fetched.{suggestion}",
         "Photos live in these modules: {photo_modules}.",
         Fixer.YOU,
     ),
     "MODULE_WITHOUT_PHOTOS": (
-        "Records in *{typed}* don't have photos in Zoho CRM.",
+        "Records in *{typed}* don't have photos in Zoho CRM, so there is none to show for {record}.",
         "Photos live in these modules: {photo_modules}.",
         Fixer.YOU,
     ),
@@ -261,6 +261,21 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         "Ask a channel manager to allow the app to post here, or try in another channel.",
         Fixer.ADMIN,
     ),
+    "missing_scope": (
+        "crmphoto's Slack app is missing a permission it needs to share the photo of {record}.",
+        "A Slack admin should reinstall the app from `manifest.yml` so it gets every scope listed there.",
+        Fixer.ADMIN,
+    ),
+    "invalid_auth": (
+        "Slack no longer accepts crmphoto's bot token, so the photo of {record} couldn't be shared.",
+        "The admin should reinstall the Slack app and update `SLACK_BOT_TOKEN`.",
+        Fixer.ADMIN,
+    ),
+    "is_archived": (
+        "This channel is archived, so the photo of {record} can't be shared here.",
+        "Ask again in a channel that is still active.",
+        Fixer.YOU,
+    ),
     "ratelimited": (
         "Slack is asking crmphoto to slow down, so the photo of {record} wasn't shared.",
         "Try again in a minute.",
@@ -365,6 +380,8 @@ INPUT_HINTS: dict[str, str] = {
     "missing_module": "Which module is record *{detail}* in? Try `{command} Contacts {detail}`.",
     "bad_id": "*{detail}* isn't a record id: a Zoho record id is all digits, like `4876876000000624001`.",
     "too_many_ids": "One record at a time, please: `{command} Contacts 4876876000000624001`.",
+    "link_and_words": "Paste the record link on its own, without *{detail}*: `{command} https://crm.zoho.com/crm/"
+    "org123/tab/Contacts/4876876000000624001`.",
     "extra_words": "I didn't understand *{detail}* at the end. Try `{command} Contacts 4876876000000624001`.",
     "bad_module": "*{detail}* doesn't look like a module name. Try `{command} Contacts 4876876000000624001`.",
     "bad_link": "That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
@@ -373,9 +390,10 @@ INPUT_HINTS: dict[str, str] = {
 }
 
 
-def input_hint(problem: str, detail: str) -> str:
+def input_hint(problem: str, detail: str, command: str = COMMAND, more: str = f"{COMMAND} help") -> str:
+    """A specific hint for what was typed; `command` shows the syntax where the person is (Slack or a terminal)."""
     template = INPUT_HINTS.get(problem, INPUT_HINTS["extra_words"])
-    return template.format(command=COMMAND, detail=escape(detail or "that")) + f"\nType `{COMMAND} help` for more."
+    return template.format(command=command, detail=escape(detail or "that")) + f"\nType `{more}` for more."
 
 
 def cli_text(mrkdwn: str) -> str:

@@ -16,7 +16,11 @@ MAX_TEXT = 500
 MAX_MODULE_WORDS = 3
 RECORD_ID = re.compile(r"(?:zcrm_)?[0-9]{1,30}", re.IGNORECASE)
 MODULE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,49}")
-LINK_HOST = re.compile(r"(?:[a-z0-9-]+\.)*(?:zoho\.[a-z.]{2,10}|zohocloud\.ca)", re.IGNORECASE)
+# Zoho's own web domains (one per data centre, plus the UK's), and any sub-domain of them such as crm.
+LINK_HOST = re.compile(
+    r"(?:[a-z0-9-]+\.)*(?:zoho\.(?:com|eu|in|com\.au|jp|com\.cn|sa|uk)|zohocloud\.ca)", re.IGNORECASE
+)
+SLACK_LINK = re.compile(r"<([^<>|\s!@#][^<>|\s]*)(?:\|[^<>]*)?>")  # not <@user>, <!here>, <#channel>
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 
 
@@ -46,11 +50,9 @@ class BadInput:
 Parsed = PhotoRequest | HelpRequest | BadInput
 
 
-def _unwrap_slack_link(token: str) -> str:
-    """Slack sends pasted links as `<https://…>` or `<https://…|label>`."""
-    if token.startswith("<") and token.endswith(">"):
-        return token[1:-1].split("|", 1)[0]
-    return token
+def _unwrap_slack_links(text: str) -> str:
+    """Slack sends pasted links as `<https://…>` or `<https://…|label with spaces>`."""
+    return SLACK_LINK.sub(lambda m: m.group(1), text)
 
 
 def _is_id(token: str) -> bool:
@@ -86,30 +88,38 @@ def parse_command(text: str | None) -> Parsed:
         return BadInput("too_long", text[:60] + "…")
     if text.lower() in HELP_WORDS:
         return HelpRequest()
-    tokens = [_unwrap_slack_link(t) for t in text.split()]
+    tokens = _unwrap_slack_links(text).split()
     links = [t for t in tokens if "://" in t or t.lower().startswith(("crm.zoho", "www.zoho"))]
     if links:
         if len(tokens) > 1:
-            return BadInput("extra_words", text, "a link on its own")
+            return BadInput("link_and_words", text, " ".join(t for t in tokens if t not in links))
         link = links[0] if "://" in links[0] else "https://" + links[0]
         return parse_link(link)
     ids = [t for t in tokens if _is_id(t)]
     if len(ids) > 1:
         return BadInput("too_many_ids", text)
     if not ids:
-        last = tokens[-1]
-        if len(tokens) == 1 and MODULE_WORD.fullmatch(last):
-            return BadInput("missing_id", text, last)
-        if any(c.isdigit() for c in last):
-            return BadInput("bad_id", text, last)
-        return BadInput("missing_id", text, tokens[0])
-    if tokens[-1] != ids[0]:
-        if tokens[0] == ids[0] and len(tokens) == 2 and MODULE_WORD.fullmatch(tokens[1]):
-            return PhotoRequest(module=tokens[1], record_id=_clean_id(ids[0]))
+        return _without_id(text, tokens)
+    record_id = _clean_id(ids[0])
+    if tokens[-1] == ids[0]:
+        words = tokens[:-1]
+    elif tokens[0] == ids[0]:
+        words = tokens[1:]  # `12345 Contacts`: people do type it that way round
+    else:
         return BadInput("extra_words", text, " ".join(tokens[tokens.index(ids[0]) + 1 :]))
-    words = tokens[:-1]
     if not words:
         return BadInput("missing_module", text, ids[0])
     if len(words) > MAX_MODULE_WORDS or not all(MODULE_WORD.fullmatch(w) for w in words):
+        if tokens[-1] != ids[0] and len(words) > 1:
+            return BadInput("extra_words", text, " ".join(words[1:]))
         return BadInput("bad_module", text, " ".join(words))
-    return PhotoRequest(module=" ".join(words), record_id=_clean_id(ids[0]))
+    return PhotoRequest(module=" ".join(words), record_id=record_id)
+
+
+def _without_id(text: str, tokens: list[str]) -> BadInput:
+    """No record id at all: say whether one is missing or what was typed isn't one."""
+    if all(MODULE_WORD.fullmatch(t) for t in tokens) and len(tokens) <= MAX_MODULE_WORDS:
+        if len(tokens) > 1 and not any(t[0].isupper() for t in tokens[1:]):
+            return BadInput("bad_id", text, tokens[-1])  # `Contacts abc`: the last word was meant as the id
+        return BadInput("missing_id", text, " ".join(tokens))
+    return BadInput("bad_id", text, tokens[-1])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,7 +15,15 @@ from bot.slack import listeners
 from bot.slack.directory import SlackDirectory
 from bot.zoho import ZohoClient
 
+log = logging.getLogger(__name__)
+
 SLACK_TIMEOUT = 10  # seconds for each Slack Web API call
+
+
+async def reject_malformed(error: Exception) -> BoltResponse:
+    """Bolt raises on some malformed payloads (e.g. block_actions without actions): a clean 400, not a 500."""
+    log.warning("rejected a request Bolt could not process (%s)", type(error).__name__)
+    return BoltResponse(status=400, body="malformed request")
 
 
 def create_app(settings: Settings, zoho: ZohoClient, background: Background) -> AsyncApp:
@@ -32,5 +43,6 @@ def create_app(settings: Settings, zoho: ZohoClient, background: Background) -> 
         budget=DailyBudget(settings.access.daily_zoho_budget),
         directory=SlackDirectory(client),
     )
+    app.error(reject_malformed)
     listeners.register(app, services)
     return app

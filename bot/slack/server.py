@@ -46,7 +46,11 @@ def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient, gra
             if len(body) > MAX_BODY:
                 return PlainTextResponse("request body too large", status_code=413)
         request._body = bytes(body)  # Bolt's adapter reads request.body(); hand it what we read
-        return await handler.handle(request)
+        try:
+            return await handler.handle(request)
+        except Exception as exc:  # noqa: BLE001 - Bolt parses payloads before routing; malformed ones raise
+            log.warning("rejected a malformed request to /slack/events (%s)", type(exc).__name__)
+            return PlainTextResponse("malformed request body", status_code=400)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok" if background.accepting else "stopping", "in_flight": len(background)})

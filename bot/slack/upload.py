@@ -21,12 +21,28 @@ from bot.zoho import Photo
 log = logging.getLogger(__name__)
 
 NOT_MEMBER = ("not_in_channel", "channel_not_found")
+SAME_AS = {"token_revoked": "invalid_auth", "account_inactive": "invalid_auth", "not_authed": "invalid_auth"}
 MAX_RETRY_AFTER = 5.0  # wait for Slack's Retry-After only when it is this short
 SERVER_RETRY_DELAY = 0.5
+UPLOAD_STEP_RETRY_DELAY = 1.0  # Retry-After is not visible at the upload-URL step
 
 
 def slack_error(exc: Exception) -> tuple[str, float | None, bool]:
-    """(error code, Retry-After seconds, worth one more try) for anything a Slack call raised."""
+    """(error code, Retry-After seconds, worth one more try) for anything a Slack call raised.
+
+    Codes the words catalogue has no entry for become SLACK_ERROR (the raw code goes to the log).
+    """
+    code, retry_after, retryable = _classify(exc)
+    code = SAME_AS.get(code, code)
+    if code not in messages.CATALOGUE and code not in NOT_MEMBER:
+        code = "SLACK_ERROR"
+    return code, retry_after, retryable
+
+
+def _classify(exc: Exception) -> tuple[str, float | None, bool]:
+    if isinstance(exc, SlackRequestError) and "status: 429" in str(exc):
+        # The upload-URL step: slack_sdk keeps neither status nor headers, only this message.
+        return "ratelimited", UPLOAD_STEP_RETRY_DELAY, True
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = response.status_code
@@ -84,7 +100,7 @@ class SlackDestination:
             except Exception as exc:  # noqa: BLE001 - classified below; anything unknown is re-raised
                 code, delay, retryable = slack_error(exc)
                 if attempt == 2 or not retryable or delay is None:
-                    raise DeliveryError(code, str(exc)[:200]) from None
+                    raise DeliveryError(code, _detail(exc)) from None
                 log.info("slack upload: %s; retrying in %.1fs", code, delay)
                 await asyncio.sleep(delay)
 
@@ -106,4 +122,14 @@ class SlackDestination:
             code, _, _ = slack_error(exc)
             raise DeliveryError("not_in_channel", f"conversations.open: {code}") from None
         channel = response.get("channel") or {}
-        return str(channel.get("id"))
+        if not channel.get("id"):
+            raise DeliveryError("not_in_channel", "conversations.open gave no channel id")
+        return str(channel["id"])
+
+
+def _detail(exc: Exception) -> str:
+    """Slack's own error code and the step, for the log; never the token (slack_sdk does not put it there)."""
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return f"HTTP {exc.response.status_code} {data.get('error', '')} ({exc.response.api_url.rsplit('/', 1)[-1]})"
+    return f"{type(exc).__name__}: {str(exc)[:160]}"

@@ -1,0 +1,314 @@
+"""The parser: every text becomes a photo request, a help request, or a specific hint; it never raises."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bot import messages
+from bot.request import MAX_TEXT, BadInput, HelpRequest, PhotoRequest, parse_command
+from bot.zoho import ZohoError
+from bot.zoho.modules import API_NAME
+from bot.zoho.photo import photo_path
+
+PATH = re.compile(r"/crm/v[0-9]+/[A-Za-z][A-Za-z0-9_]*/[0-9]+/photo", re.ASCII)
+FAST = settings(max_examples=300, deadline=None)
+
+
+def request(module: str, record_id: str, from_link: bool = False) -> PhotoRequest:
+    return PhotoRequest(module=module, record_id=record_id, from_link=from_link)
+
+
+# --- Module ID, ID Module, prefixes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Contacts 12345", request("Contacts", "12345")),
+        ("contacts 12345", request("contacts", "12345")),
+        ("CONTACTS 12345", request("CONTACTS", "12345")),
+        ("lead 4876876000000624001", request("lead", "4876876000000624001")),
+        ("  Contacts\t 12345  ", request("Contacts", "12345")),
+        ("Job Openings 123", request("Job Openings", "123")),
+        ("My Custom Thing 123", request("My Custom Thing", "123")),
+        ("Custom_Module 9", request("Custom_Module", "9")),
+        ("12345 Contacts", request("Contacts", "12345")),
+        ("12345 leads", request("leads", "12345")),
+        ("Contacts zcrm_12345", request("Contacts", "12345")),
+        ("Contacts ZCRM_12345", request("Contacts", "12345")),
+        ("zcrm_777 Leads", request("Leads", "777")),
+        ("Contacts <12345>", request("Contacts", "12345")),
+    ],
+)
+def test_module_and_id(text: str, expected: PhotoRequest) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize("text", ["help", "HELP", " Help ", "", "   ", None, "?", "-h", "--help", "usage"])
+def test_help(text: str | None) -> None:
+    assert parse_command(text) == HelpRequest()
+
+
+# --- Record links ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://crm.zoho.com/crm/org123/tab/Contacts/123", request("Contacts", "123", True)),
+        ("https://crm.zoho.com/crm/tab/Contacts/123", request("Contacts", "123", True)),
+        ("http://crm.zoho.com/crm/org123/tab/Leads/5", request("Leads", "5", True)),
+        ("https://crm.zoho.eu/crm/org20001234/tab/Contacts/4876876000000624001",
+         request("Contacts", "4876876000000624001", True)),
+        ("https://crm.zoho.in/crm/org1/tab/Accounts/7", request("Accounts", "7", True)),
+        ("https://crm.zoho.com.au/crm/org1/tab/Accounts/7", request("Accounts", "7", True)),
+        ("https://crm.zohocloud.ca/crm/org1/tab/Leads/55", request("Leads", "55", True)),
+        ("https://crm.zoho.com/crm/org1/tab/Potentials/77", request("Potentials", "77", True)),
+        ("https://crm.zoho.com/crm/org1/tab/CustomModule3/77", request("CustomModule3", "77", True)),
+        ("<https://crm.zoho.com/crm/org1/tab/Contacts/9>", request("Contacts", "9", True)),
+        ("<https://crm.zoho.com/crm/org1/tab/Contacts/9|Jane>", request("Contacts", "9", True)),
+        ("https://crm.zoho.com/crm/org1/tab/Contacts/9?sub_module=Notes", request("Contacts", "9", True)),
+        ("https://crm.zoho.com/crm/org1/tab/Contacts/9#notes", request("Contacts", "9", True)),
+        ("https://crm.zoho.com/crm/org1/tab/Contacts/9/?a=1&b=2#x", request("Contacts", "9", True)),
+        ("https://crm.zoho.com/crm/org1/tab/Contacts/zcrm_9", request("Contacts", "9", True)),
+        ("crm.zoho.com/crm/tab/Contacts/3", request("Contacts", "3", True)),
+        ("HTTPS://CRM.ZOHO.COM/crm/tab/Contacts/3", request("Contacts", "3", True)),
+    ],
+)
+def test_record_links(text: str, expected: PhotoRequest) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("https://evil.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        # `zoho\.[a-z.]{2,10}` would need to swallow "com.evil.com" (12 characters): refused.
+        ("https://crm.zoho.com.evil.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("https://crm.zoho.com@evil.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("https://evil.com/crm.zoho.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("https://notzoho.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("javascript://crm.zoho.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("ftp://crm.zoho.com/crm/tab/Contacts/1", "not a Zoho CRM address"),
+        ("https://crm.zoho.com/crm/org123/home", "no record in the link"),
+        ("https://crm.zoho.com/crm/org123/tab/Contacts", "no record in the link"),
+        ("https://crm.zoho.com/crm/org123/tab/Contacts/abc", "no record in the link"),
+        ("https://crm.zoho.com/crm/org123/tab/Cont%40cts/1", "no record in the link"),
+        ("https://crm.zoho.com/crm/org123/Contacts/1", "no record in the link"),
+    ],
+)
+def test_bad_links_are_refused(text: str, detail: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput)
+    assert parsed.problem == "bad_link"
+    assert parsed.detail == detail
+
+
+def test_javascript_without_slashes_is_not_a_request() -> None:
+    assert isinstance(parse_command("javascript:alert(1)"), BadInput)
+
+
+def test_malformed_link_is_a_bad_link_not_an_exception() -> None:
+    parsed = parse_command("http://[::1/crm/tab/Contacts/1")
+    assert isinstance(parsed, BadInput) and parsed.problem == "bad_link"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["https://crm.zoho.evil.com/crm/tab/Contacts/1", "https://zoho.evil.io/crm/tab/Contacts/1",
+     "https://crm.zoho.co.evil/crm/tab/Contacts/1"],
+)
+def test_look_alike_hosts_are_refused(text: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput) and parsed.problem == "bad_link"
+
+
+def test_slack_link_with_a_label_containing_spaces() -> None:
+    parsed = parse_command("<https://crm.zoho.com/crm/org1/tab/Contacts/9|Jane Doe>")
+    assert parsed == request("Contacts", "9", True)
+
+
+# --- Every BadInput problem ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "detail"),
+    [
+        ("Contacts", "missing_id", "Contacts"),
+        ("Contacts abc", "bad_id", "abc"),
+        ("12345", "missing_module", "12345"),
+        ("zcrm_12345", "missing_module", "zcrm_12345"),
+        ("Contacts 12a", "bad_id", "12a"),
+        ("Contacts 12-345", "bad_id", "12-345"),
+        ("Contacts ١٢٣", "bad_id", "١٢٣"),
+        ("Contacts 1" + "0" * 30, "bad_id", "1" + "0" * 30),
+        ("Contacts 1 2", "too_many_ids", ""),
+        ("1 Contacts 2", "too_many_ids", ""),
+        ("Contacts 1 please", "extra_words", "please"),
+        ("12345 Contacts now!", "extra_words", "now!"),
+        ("Contacts https://crm.zoho.com/crm/tab/Contacts/1", "link_and_words", "Contacts"),
+        ("Cont@cts 1", "bad_module", "Cont@cts"),
+        ("One Two Three Four 1", "bad_module", "One Two Three Four"),
+        ("_Contacts 1", "bad_module", "_Contacts"),
+        ("https://evil.com/crm/tab/Contacts/1", "bad_link", "not a Zoho CRM address"),
+    ],
+)
+def test_each_problem(text: str, problem: str, detail: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput)
+    assert (parsed.problem, parsed.detail) == (problem, detail)
+    assert parsed.typed == text
+
+
+def test_too_long() -> None:
+    text = "Contacts " + "1" * MAX_TEXT
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput) and parsed.problem == "too_long"
+    assert len(parsed.typed) < 100  # only a short prefix is kept for the log
+
+
+def test_exactly_max_text_is_not_too_long() -> None:
+    text = "Contacts" + " " * (MAX_TEXT - len("Contacts 1")) + " 1"
+    assert len(text) == MAX_TEXT
+    assert parse_command(text) == request("Contacts", "1")
+
+
+def test_id_then_multi_word_label() -> None:
+    assert parse_command("123 Job Openings") == request("Job Openings", "123")
+
+
+def test_missing_id_names_the_whole_label() -> None:
+    parsed = parse_command("Job Openings")
+    assert isinstance(parsed, BadInput) and parsed.detail == "Job Openings"
+
+
+def test_link_with_extra_words_hint_reads_sensibly() -> None:
+    parsed = parse_command("Contacts https://crm.zoho.com/crm/tab/Contacts/1")
+    assert isinstance(parsed, BadInput)
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert "understand *a link on its own*" not in hint
+
+
+@pytest.mark.parametrize(
+    ("problem", "detail", "expected"),
+    [
+        ("missing_id", "Contacts", "record id after *Contacts*"),
+        ("missing_module", "12345", "`/crmphoto Contacts 12345`"),
+        ("bad_id", "12a", "*12a* isn't a record id"),
+        ("too_many_ids", "", "One record at a time"),
+        ("extra_words", "please", "*please*"),
+        ("bad_module", "Cont@cts", "*Cont@cts* doesn't look like a module"),
+        ("bad_link", "not a Zoho CRM address", "(not a Zoho CRM address)"),
+        ("too_long", "", "much longer"),
+    ],
+)
+def test_every_problem_has_its_own_hint(problem: str, detail: str, expected: str) -> None:
+    hint = messages.input_hint(problem, detail)
+    assert expected in hint
+    assert "/crmphoto help" in hint
+
+
+# --- Properties --------------------------------------------------------------------------------------
+
+MODULE_WORDS = ["Contacts", "contact", "Leads", "Job", "Openings", "Custom_Module", "CustomModule3", "Potentials",
+                "zcrm_", "zcrm_12", "help", "tab", "crm", "org123"]
+URLS = [
+    "https://crm.zoho.com/crm/org123/tab/Contacts/123",
+    "https://crm.zoho.eu/crm/tab/Leads/4876876000000624001?x=1#y",
+    "crm.zoho.com/crm/tab/Contacts/",
+    "<https://crm.zohocloud.ca/crm/org1/tab/CustomModule3/77|label>",
+    "https://evil.com/crm/tab/Contacts/1",
+    "javascript://crm.zoho.com/",
+    "http://[::1",
+    "https://crm.zoho.com/crm/tab/%43ontacts/%31%32",
+    "<>",
+    "<|>",
+    "://",
+]
+PIECES = st.one_of(
+    st.sampled_from(MODULE_WORDS),
+    st.sampled_from(URLS),
+    st.from_regex(r"[0-9]{1,35}", fullmatch=True),
+    st.sampled_from(["/", "?", "#", "%", "&", "<", ">", "|", "<!channel>", "&amp;", "١٢٣", "٣", "𝟙𝟚", "½", "_",
+                     "tab", "://", "zcrm_", "\u00a0", "\u2003", "\t", "\n", " ", "  "]),
+    st.text(max_size=8),
+)
+SEPARATORS = st.sampled_from(["", " ", "  ", "\t", "/", "\u3000"])
+MIXED = st.lists(st.tuples(PIECES, SEPARATORS), max_size=12).map(lambda parts: "".join(p + s for p, s in parts))
+ANY_TEXT = st.one_of(st.text(), st.text(max_size=600), MIXED, st.none())
+
+
+def _check_request(parsed: PhotoRequest) -> None:
+    assert re.fullmatch(r"[0-9]{1,30}", parsed.record_id, re.ASCII), parsed
+    assert parsed.record_id.isascii()
+    api_name = parsed.module.replace(" ", "")
+    if API_NAME.fullmatch(api_name):
+        assert PATH.fullmatch(photo_path("v8", api_name, parsed.record_id))
+    for word in parsed.module.split(" "):
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII), parsed
+
+
+@FAST
+@given(ANY_TEXT)
+def test_parse_never_raises_and_requests_are_safe(text: str | None) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, PhotoRequest | HelpRequest | BadInput)
+    if isinstance(parsed, PhotoRequest):
+        _check_request(parsed)
+
+
+@FAST
+@given(st.sampled_from(MODULE_WORDS + ["Job Openings", "a B c"]), st.from_regex(r"(zcrm_)?[0-9]{1,30}",
+                                                                                 fullmatch=True))
+def test_module_then_id_always_parses(module: str, record_id: str) -> None:
+    words = module.split()
+    assume(not any(re.fullmatch(r"(?i)(zcrm_)?[0-9]+", w) for w in words))
+    for text in (f"{module} {record_id}", f"{module.upper()}   {record_id}"):
+        parsed = parse_command(text)
+        assert isinstance(parsed, PhotoRequest), text
+        assert parsed.record_id == re.sub(r"(?i)^zcrm_", "", record_id)
+        _check_request(parsed)
+
+
+@FAST
+@given(st.text(), st.text())
+def test_photo_path_is_checked_or_refused(module: str, record_id: str) -> None:
+    try:
+        path = photo_path("v8", module, record_id)
+    except ZohoError:
+        return
+    assert PATH.fullmatch(path), path
+
+
+@FAST
+@given(st.one_of(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True), st.text(max_size=10)),
+       st.one_of(st.from_regex(r"\s*(zcrm_)?[0-9]{1,30}\s*", fullmatch=True), st.text(max_size=10)))
+def test_photo_path_from_near_valid_parts(module: str, record_id: str) -> None:
+    try:
+        path = photo_path("v8", module, record_id)
+    except ZohoError:
+        return
+    assert PATH.fullmatch(path), path
+    assert path.split("/")[3] == module
+
+
+@FAST
+@given(ANY_TEXT)
+def test_hints_escape_what_was_typed(text: str | None) -> None:
+    parsed = parse_command(text)
+    if not isinstance(parsed, BadInput):
+        return
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert "<" not in hint and ">" not in hint
+    assert re.fullmatch(r"(?:[^&]|&(?:amp|lt|gt);)*", hint, re.DOTALL), hint
+
+
+def test_hint_escapes_a_channel_ping() -> None:
+    parsed = parse_command("<!channel> 12a<!here>")
+    assert isinstance(parsed, BadInput)
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert "<!here>" not in hint and "&lt;!here&gt;" in hint
