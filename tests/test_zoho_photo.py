@@ -201,3 +201,15 @@ async def test_concurrency_is_capped(fake_zoho: FakeZoho) -> None:
         await client.aclose()
     assert all(isinstance(r, Photo) for r in results)
     assert fake_zoho.max_in_flight == 3
+
+
+async def test_identical_concurrent_fetches_share_one_call(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    await zoho.modules.resolve("Contacts")
+    fake_zoho.latency = 0.2
+    results = await asyncio.gather(*(zoho.fetch_photo("Contacts", "5") for _ in range(5)),
+                                   zoho.fetch_photo("Contacts", "6"))
+    assert all(isinstance(r, Photo) for r in results)
+    assert fake_zoho.photo_calls() == 2
+    fake_zoho.latency = 0
+    await zoho.fetch_photo("Contacts", "5")  # later requests fetch again: nothing is cached
+    assert fake_zoho.photo_calls() == 3

@@ -26,7 +26,9 @@ async def reject_malformed(error: Exception) -> BoltResponse:
     return BoltResponse(status=400, body="malformed request")
 
 
-def create_app(settings: Settings, zoho: ZohoClient, background: Background) -> AsyncApp:
+def create_app(
+    settings: Settings, zoho: ZohoClient, background: Background, deadline: float = listeners.COMMAND_DEADLINE
+) -> AsyncApp:
     """An AsyncApp whose listeners run on the event loop next to the async Zoho client."""
     slack = settings.slack
     client = AsyncWebClient(token=slack.bot_token.reveal(), base_url=slack.api_url, timeout=SLACK_TIMEOUT)
@@ -42,6 +44,7 @@ def create_app(settings: Settings, zoho: ZohoClient, background: Background) -> 
         gate=Gate(settings.access),
         budget=DailyBudget(settings.access.daily_zoho_budget),
         directory=SlackDirectory(client),
+        deadline=deadline,
     )
     app.error(reject_malformed)
     listeners.register(app, services)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.singleflight import SingleFlight
 
 CACHE_TTL = 600.0
 CACHE_SIZE = 5000
@@ -22,6 +24,7 @@ class _TTLCache:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._loading: SingleFlight[str, Any] = SingleFlight()
 
     def get(self, key: str) -> tuple[bool, Any]:
         item = self._items.get(key)
@@ -36,6 +39,16 @@ class _TTLCache:
             self._items.popitem(last=False)
 
 
+    async def fetch(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """The cached value, or one load shared by everyone asking for `key` at the same time."""
+        hit, value = self.get(key)
+        if hit:
+            return value
+        value = await self._loading.run(key, load)
+        self.put(key, value)
+        return value
+
+
 class SlackDirectory:
     def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
@@ -44,25 +57,21 @@ class SlackDirectory:
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """The user's profile flags, or None when Slack cannot see them (someone from another org)."""
-        hit, value = self._users.get(user_id)
-        if hit:
-            return value
+        return await self._users.fetch(user_id, lambda: self._load_user(user_id))
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return await self._groups.fetch(group_id, lambda: self._load_group(group_id))
+
+    async def _load_user(self, user_id: str) -> dict[str, Any] | None:
         try:
             response = await self.client.users_info(user=user_id)
-            value = response.get("user") or None
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             if data.get("error") != "user_not_found":
                 raise
-            value = None
-        self._users.put(user_id, value)
-        return value
+            return None
+        return response.get("user") or None
 
-    async def group_members(self, group_id: str) -> frozenset[str]:
-        hit, value = self._groups.get(group_id)
-        if hit:
-            return value
+    async def _load_group(self, group_id: str) -> frozenset[str]:
         response = await self.client.usergroups_users_list(usergroup=group_id)
-        members = frozenset(response.get("users") or ())
-        self._groups.put(group_id, members)
-        return members
+        return frozenset(response.get("users") or ())

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from bot.config import ZohoSettings
+from bot.singleflight import SingleFlight
 from bot.zoho import errors
 from bot.zoho.modules import Module, ModuleCatalog
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
@@ -121,7 +122,7 @@ class ZohoClient:
         self.tokens = TokenManager(settings, self._http, clock=clock)
         self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
         self.api_calls = 0
-        self._inflight: dict[tuple[str, str], asyncio.Task[Photo | NoPhoto]] = {}
+        self._inflight: SingleFlight[tuple[str, str], Photo | NoPhoto] = SingleFlight()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -144,13 +145,8 @@ class ZohoClient:
         record_id = clean_record_id(record_id_typed)
         if isinstance(module, str):
             module = await self.modules.resolve(module)
-        key = (module.api_name, record_id)
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._fetch_photo(module.api_name, record_id))
-            self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
-        return await asyncio.shield(task)
+        api_name = module.api_name
+        return await self._inflight.run((api_name, record_id), lambda: self._fetch_photo(api_name, record_id))
 
     async def _fetch_photo(self, api_name: str, record_id: str) -> Photo | NoPhoto:
         path = photo_path(self.settings.api_version, api_name, record_id)

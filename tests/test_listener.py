@@ -1,0 +1,306 @@
+"""The /crmphoto listener in-process (Bolt + Starlette over ASGI) against the real fake servers.
+
+Mirrors bot/slack/listeners.py: who may ask, limits, the deadline, shared fetches, failing replies and
+unexpected errors; every command ends in exactly one outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.background import Background
+from bot.config import load_settings
+from bot.fakes.harness import bot_env, command_body, sign
+from bot.fakes.slack import FakeSlack
+from bot.fakes.zoho import FakeZoho, Record
+from bot.slack import listeners
+from bot.slack.app import create_app
+from bot.slack.server import create_web_app
+from bot.zoho import ZohoClient
+from tests.conftest import FAST_RETRY
+
+_n = itertools.count(1)
+CHANNEL = "C0LISTEN01"
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
+    with FakeZoho() as zoho, FakeSlack() as slack:
+        slack.add_channel(CHANNEL)
+        yield zoho, slack
+
+
+class Bot:
+    def __init__(self, client: httpx.AsyncClient, background: Background, zoho: FakeZoho, slack: FakeSlack) -> None:
+        self.client, self.background, self.zoho, self.slack = client, background, zoho, slack
+
+    async def command(self, text: str, *, user: str = "U0ALICE", channel: str = CHANNEL,
+                      team: str = "T0TEST") -> tuple[dict[str, Any], str]:
+        name = f"r{next(_n)}"
+        body = command_body(text, channel=channel, user=user, team=team, response_url=self.slack.response_url(name))
+        response = await self.client.post("/slack/events", content=body, headers=sign(body))
+        assert response.status_code == 200
+        return response.json(), name
+
+    async def settle(self) -> None:
+        for _ in range(1000):
+            if not len(self.background):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("background work did not finish")
+
+    def replies(self, name: str) -> list[dict[str, Any]]:
+        return [body for n, body in self.slack.responses if n == name]
+
+    def code_of(self, reply: dict[str, Any]) -> str:
+        return reply["blocks"][1]["elements"][0]["text"].split("`")[1]
+
+
+BotFactory = Callable[..., Awaitable[Bot]]
+
+
+@pytest.fixture
+async def make_bot(fakes: tuple[FakeZoho, FakeSlack]) -> AsyncIterator[BotFactory]:
+    zoho_fake, slack_fake = fakes
+    opened: list[tuple[httpx.AsyncClient, ZohoClient]] = []
+
+    async def factory(deadline: float = listeners.COMMAND_DEADLINE, **env: str) -> Bot:
+        settings = load_settings(bot_env(zoho_fake, slack_fake, 3000, **env))
+        zoho = ZohoClient(settings.zoho, retry=FAST_RETRY)
+        background = Background()
+        web = create_web_app(create_app(settings, zoho, background, deadline), background, zoho, 5)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot")
+        opened.append((client, zoho))
+        return Bot(client, background, zoho_fake, slack_fake)
+
+    yield factory
+    for client, zoho in opened:
+        await client.aclose()
+        await zoho.aclose()
+
+
+async def test_photo_reaches_the_channel(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    ack, name = await bot.command("Contacts 1")
+    assert "Fetching" in ack["text"]
+    await bot.settle()
+    assert [u["channel_id"] for u in bot.slack.uploads] == [CHANNEL]
+    assert bot.replies(name) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "kwargs", "code"),
+    [
+        ({"ALLOWED_TEAM_IDS": "T0OTHER"}, {}, "TEAM_NOT_ALLOWED"),
+        ({"ALLOWED_CHANNEL_IDS": "C0ELSEWHERE"}, {}, "CHANNEL_NOT_ALLOWED"),
+        ({"ALLOWED_USER_IDS": "U0BOB"}, {}, "USER_NOT_ALLOWED"),
+    ],
+)
+async def test_payload_refusals_come_with_the_ack_and_touch_nothing(
+    make_bot: BotFactory, env: dict[str, str], kwargs: dict[str, str], code: str
+) -> None:
+    bot = await make_bot(**env)
+    ack, _ = await bot.command("Contacts 1", **kwargs)
+    assert ack["response_type"] == "ephemeral"
+    assert f"`{code}`" in ack["blocks"][1]["elements"][0]["text"]
+    await bot.settle()
+    assert bot.zoho.seen == []
+    assert [method for method, _ in bot.slack.calls if method != "auth.test"] == []  # Bolt's own check
+
+
+async def test_allowed_team_channel_and_user_pass(make_bot: BotFactory) -> None:
+    bot = await make_bot(ALLOWED_TEAM_IDS="T0TEST", ALLOWED_CHANNEL_IDS=CHANNEL, ALLOWED_USER_IDS="U0ALICE")
+    await bot.command("Contacts 1")
+    await bot.settle()
+    assert len(bot.slack.uploads) == 1
+
+
+async def test_usergroup_members_only_and_the_list_is_cached(make_bot: BotFactory) -> None:
+    bot = await make_bot(ALLOWED_USERGROUP_IDS="S0SALES")
+    bot.slack.add_usergroup("S0SALES", ["U0ALICE"])
+    await bot.command("Contacts 1")
+    await bot.command("Contacts 2")
+    _, refused = await bot.command("Contacts 3", user="U0BOB")
+    await bot.settle()
+    assert len(bot.slack.uploads) == 2
+    assert bot.code_of(bot.replies(refused)[0]) == "USER_NOT_ALLOWED"
+    assert bot.slack.count("usergroups.users.list") == 1
+
+
+@pytest.mark.parametrize(
+    ("user", "fields", "code"),
+    [
+        ("U0GUEST", {"is_restricted": True}, "GUEST_NOT_ALLOWED"),
+        ("U0SINGLE", {"is_ultra_restricted": True}, "GUEST_NOT_ALLOWED"),
+        ("U0PARTNER", {"team_id": "T0PARTNER"}, "EXTERNAL_NOT_ALLOWED"),
+        ("U0UNSEEN", None, "EXTERNAL_NOT_ALLOWED"),
+    ],
+)
+async def test_guests_and_outsiders_are_refused_privately(
+    make_bot: BotFactory, user: str, fields: dict[str, Any] | None, code: str
+) -> None:
+    bot = await make_bot()
+    if fields is not None:
+        bot.slack.add_user(user, **fields)
+    _, first = await bot.command("Contacts 1", user=user)
+    _, second = await bot.command("Contacts 2", user=user)
+    await bot.settle()
+    assert [bot.code_of(bot.replies(n)[0]) for n in (first, second)] == [code, code]
+    assert bot.slack.uploads == [] and bot.zoho.photo_calls() == 0
+    assert bot.slack.count("users.info") == 1  # cached
+
+
+async def test_guests_allowed_when_block_guests_is_off(make_bot: BotFactory) -> None:
+    bot = await make_bot(BLOCK_GUESTS="false")
+    bot.slack.add_user("U0GUEST", is_restricted=True)
+    await bot.command("Contacts 1", user="U0GUEST")
+    await bot.settle()
+    assert len(bot.slack.uploads) == 1 and bot.slack.count("users.info") == 0
+
+
+async def test_slack_directory_failure_refuses_rather_than_guesses(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.slack.fail_next("users.info", "internal_error", status=500)
+    _, name = await bot.command("Contacts 1")
+    await bot.settle()
+    assert bot.code_of(bot.replies(name)[0]) == "IDENTITY_UNKNOWN"
+    assert bot.slack.uploads == []
+
+
+async def test_allowed_modules(make_bot: BotFactory) -> None:
+    bot = await make_bot(ALLOWED_MODULES="Contacts")
+    _, leads = await bot.command("lead 1")
+    await bot.command("contact 1")
+    await bot.settle()
+    assert bot.code_of(bot.replies(leads)[0]) == "MODULE_NOT_ALLOWED"
+    assert bot.zoho.photo_calls() == 1 and len(bot.slack.uploads) == 1
+
+
+async def test_per_user_rate_limit(make_bot: BotFactory) -> None:
+    bot = await make_bot(USER_RATE_LIMIT="2")
+    acks = [(await bot.command(f"Contacts {i}"))[0] for i in range(3)]
+    other, _ = await bot.command("Contacts 9", user="U0BOB")
+    await bot.settle()
+    assert "Fetching" in acks[0]["text"] and "Fetching" in acks[1]["text"]
+    assert "`RATE_LIMITED`" in acks[2]["blocks"][1]["elements"][0]["text"]
+    assert "Fetching" in other["text"]
+    assert len(bot.slack.uploads) == 3
+
+
+async def test_daily_budget_of_zoho_calls(make_bot: BotFactory) -> None:
+    bot = await make_bot(DAILY_ZOHO_BUDGET="3", USER_RATE_LIMIT="0")
+    await bot.command("Contacts 1")  # module list + photo: 2 calls
+    await bot.settle()
+    await bot.command("Contacts 2")  # 1 call: 3 in all
+    await bot.settle()
+    _, name = await bot.command("Contacts 3")
+    await bot.settle()
+    assert bot.code_of(bot.replies(name)[0]) == "BUDGET_EXHAUSTED"
+    assert bot.zoho.photo_calls() == 2
+
+
+async def test_identical_requests_together_share_one_zoho_fetch(make_bot: BotFactory) -> None:
+    bot = await make_bot(USER_RATE_LIMIT="0")
+    channels = [f"C0SHARE{i:04d}" for i in range(5)]
+    for channel in channels:
+        bot.slack.add_channel(channel)
+    await bot.command("Contacts 0")  # warm the module list and token
+    await bot.settle()
+    bot.zoho.latency = 0.3
+    await asyncio.gather(*(bot.command("Contacts 77", channel=c) for c in channels))
+    await bot.settle()
+    assert bot.zoho.photo_calls() == 2
+    assert sorted(u["channel_id"] for u in bot.slack.uploads[1:]) == channels
+
+
+async def test_every_command_has_a_deadline(make_bot: BotFactory) -> None:
+    bot = await make_bot(deadline=0.3)
+    bot.zoho.latency = 2.0
+    _, name = await bot.command("Contacts 1")
+    await bot.settle()
+    assert bot.code_of(bot.replies(name)[0]) == "TIMEOUT"
+    assert bot.slack.uploads == []
+
+
+async def test_failing_response_url_is_logged_and_the_bot_goes_on(make_bot: BotFactory, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "5", Record(error="NO_PERMISSION"))
+    bot.slack.fail_response_urls = True
+    await bot.command("Contacts 5")
+    await bot.settle()
+    assert "response_url answered HTTP 500" in caplog.text
+    assert '"code":"NO_PERMISSION"' in caplog.text
+    bot.slack.fail_response_urls = False
+    await bot.command("Contacts 6")
+    await bot.settle()
+    assert len(bot.slack.uploads) == 1
+
+
+async def test_unexpected_exception_gets_an_apology_with_reference(make_bot: BotFactory, monkeypatch,
+                                                                   caplog) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(listeners, "deliver_photo", broken)
+    bot = await make_bot()
+    _, name = await bot.command("Contacts 1")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert bot.code_of(reply) == "UNEXPECTED" and "Sorry" in reply["text"]
+    ref = reply["blocks"][1]["elements"][0]["text"].split("`")[3]
+    assert f"command {ref}: unexpected error" in caplog.text and "RuntimeError: boom" in caplog.text
+    assert "boom" not in str(reply)
+
+
+async def test_token_revoked_mid_run_then_throttled(make_bot: BotFactory) -> None:
+    bot = await make_bot(USER_RATE_LIMIT="0")
+    await bot.command("Contacts 1")
+    await bot.settle()
+    bot.zoho.revoke_tokens()
+    await bot.command("Contacts 2")
+    await bot.settle()
+    assert len(bot.slack.uploads) == 2 and bot.zoho.token_requests == 2
+    bot.zoho.revoke_tokens()
+    bot.zoho.token_error = "Access Denied"
+    _, name = await bot.command("Contacts 3")
+    await bot.settle()
+    assert bot.code_of(bot.replies(name)[0]) == "TOKEN_THROTTLED"
+    _, again = await bot.command("Contacts 4")
+    await bot.settle()
+    assert bot.code_of(bot.replies(again)[0]) == "TOKEN_THROTTLED"
+    assert bot.zoho.token_requests == 3  # the throttled endpoint is not asked again
+
+
+async def test_zoho_down_ends_in_an_explanation(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.command("Contacts 1")
+    await bot.settle()
+    bot.zoho.fail_next("photo", 3, code="INTERNAL_ERROR")
+    _, name = await bot.command("Contacts 2")
+    await bot.settle()
+    assert bot.code_of(bot.replies(name)[0]) == "INTERNAL_ERROR"
+
+
+async def test_audit_line_has_every_field_and_no_secret(make_bot: BotFactory, caplog) -> None:
+    import json
+
+    caplog.set_level(logging.INFO)
+    bot = await make_bot()
+    await bot.command("Contacts 1")
+    await bot.settle()
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "crmphoto.audit"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert {k: line[k] for k in ("team", "user", "channel", "module", "record_id", "outcome", "code")} == {
+        "team": "T0TEST", "user": "U0ALICE", "channel": CHANNEL, "module": "Contacts", "record_id": "1",
+        "outcome": "photo", "code": "OK"}
+    assert isinstance(line["ms"], int) and len(line["ref"]) == 8 and line["bytes"] > 0
+    assert "dummy" not in caplog.text
