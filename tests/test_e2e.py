@@ -292,3 +292,36 @@ def test_missing_configuration_is_named_in_one_message(tmp_path) -> None:
     assert result.returncode == 2
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ZOHO_CLIENT_ID", "ZOHO_REFRESH_TOKEN", "README"):
         assert name in result.stderr
+
+
+def test_malformed_http_requests_get_clean_4xx_and_the_bot_keeps_serving(bot, fakes) -> None:
+    import json
+    from urllib.parse import urlencode
+
+    zoho, slack = fakes
+    url = f"{bot.url}/slack/events"
+
+    def signed(body: bytes, content_type: str | None = None) -> int:
+        headers = sign(body)
+        if content_type:
+            headers["Content-Type"] = content_type
+        return httpx.post(url, content=body, headers=headers, timeout=10).status_code
+
+    huge = b"text=" + b"A" * (2 * 1024 * 1024)
+    assert signed(huge) == 413
+    assert signed(urlencode({"payload": "{not json"}).encode()) == 400
+    assert signed(urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})}).encode()) == 400
+    assert signed(urlencode({"payload": json.dumps({"type": "view_submission", "view": {}})}).encode()) == 404
+    assert signed(b'{"type": "event_callback"}', "application/json") == 404
+    assert signed(b"hello", "text/plain") == 404
+    assert signed(command_body("Contacts 1", channel="C0X", command="/other")) == 404
+    assert signed(b"") == 404
+    assert httpx.get(url).status_code == 405
+    missing = urlencode({"command": "/crmphoto", "text": "Contacts 1"}).encode()  # no user, channel, response_url
+    assert signed(missing) == 200
+    assert httpx.get(f"{bot.url}/healthz").status_code == 200
+    channel = new_channel(slack)
+    response, _ = command(bot, slack, "Contacts 49", channel)
+    assert response.status_code == 200
+    assert wait_for(lambda: uploads_to(slack, channel))
+    assert "Traceback" not in bot.output()
