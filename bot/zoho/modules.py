@@ -164,12 +164,9 @@ class ModuleCatalog:
         alias = TAB_ALIASES.get(key)
         if alias is not None:
             key = _key(alias)
-        for form in _singulars(key):
+        for form in (*_singulars(key), key + "s", key + "es"):
             if form in self._index:
                 return self._index[form]
-        for module in self._modules or ():
-            if any(_key(name) in (key + "s", key + "es") for name in module.names()):
-                return module
         return None
 
     def _problem(self, code: str, typed: str) -> errors.ModuleProblem:
