@@ -360,10 +360,6 @@ def sent_by_dm(module: str, record_id: str) -> str:
     )
 
 
-def joined_channel() -> str:
-    return "I joined this channel to share the photo."
-
-
 def help_text(photo_modules: list[str]) -> str:
     return (
         f"*{COMMAND}* posts a Zoho CRM record's photo in this channel.\n"

@@ -1,0 +1,378 @@
+"""The README and the deployment files must say what the code does.
+
+Each test compares a document with the code it describes (the error CATALOGUE, the settings read by
+bot/config.py, the slash command, the CI script), so neither can change without the other.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dotenv import dotenv_values
+
+from bot import config, messages
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+CONFIG_SOURCE = ROOT / "bot" / "config.py"
+
+FIXER_LABELS = {messages.Fixer.YOU: "you", messages.Fixer.ADMIN: "admin", messages.Fixer.CRM_USER: "CRM user"}
+ERRORS_HEADER = ["Code", "What the user sees", "Who fixes it", "What to do"]
+MANIFEST_SCOPES = {
+    "commands", "chat:write", "files:write", "files:read", "channels:join", "im:write", "users:read", "usergroups:read",
+}
+PLATFORM_SET = {"PORT"}  # Heroku sets it for every web dyno; app.json must not ask for it
+DUMMY_REQUIRED = {
+    "SLACK_BOT_TOKEN": "xoxb-dummy",
+    "SLACK_SIGNING_SECRET": "dummy-signing-secret",
+    "ZOHO_CLIENT_ID": "dummy-client-id",
+    "ZOHO_CLIENT_SECRET": "dummy-client-secret",
+    "ZOHO_REFRESH_TOKEN": "dummy-refresh-token",
+}
+
+
+# --- Reading the documents ---------------------------------------------------------------------------
+
+def section(markdown: str, heading: str) -> str:
+    """The text under `## heading` (or deeper), up to the next heading of the same or a higher level."""
+    match = re.search(rf"^(#+) {re.escape(heading)}[ \t]*$", markdown, re.MULTILINE)
+    assert match, f"README has no heading {heading!r}"
+    level = len(match.group(1))
+    rest = markdown[match.end():]
+    end = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
+    return rest[: end.start()] if end else rest
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """Markdown table rows (header first, separator dropped), cells stripped of spaces and backticks."""
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip().strip("`").strip() for c in line.strip("|").split("|")]
+        if all(re.fullmatch(r":?-+:?", c) for c in cells):
+            continue
+        rows.append(cells)
+    return rows
+
+
+def fenced_blocks(text: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(r"^```[a-z]*\n(.*?)^```", text, re.MULTILINE | re.DOTALL)]
+
+
+def parse_yaml_subset(text: str) -> Any:
+    """Enough YAML for manifest.yml: nested mappings, lists of scalars or of mappings, plain scalars.
+
+    PyYAML is not a dependency; anything outside this subset fails loudly instead of being misread.
+    """
+    def without_comment(line: str) -> str:
+        quote = ""
+        for i, char in enumerate(line):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char == "#" and (i == 0 or line[i - 1] in " \t"):
+                return line[:i].rstrip()
+        return line.rstrip()
+
+    lines: list[tuple[int, str]] = []
+    for raw in text.splitlines():
+        assert "\t" not in raw, "tabs are not YAML indentation"
+        stripped = without_comment(raw)
+        if stripped.strip():
+            lines.append((len(stripped) - len(stripped.lstrip(" ")), stripped.strip()))
+
+    def scalar(value: str) -> Any:
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            return value[1:-1]
+        return {"true": True, "false": False}.get(value, value)
+
+    def block(i: int, indent: int) -> tuple[Any, int]:
+        if lines[i][1].startswith("- "):
+            items: list[Any] = []
+            while i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
+                item = lines[i][1][2:]
+                if re.match(r"^[\w.-]+:( |$)", item):  # a mapping inside a list item
+                    lines[i] = (indent + 2, item)
+                    value, i = mapping(i, indent + 2)
+                else:
+                    value, i = scalar(item), i + 1
+                items.append(value)
+            return items, i
+        return mapping(i, indent)
+
+    def mapping(i: int, indent: int) -> tuple[dict[str, Any], int]:
+        result: dict[str, Any] = {}
+        while i < len(lines) and lines[i][0] == indent:
+            match = re.fullmatch(r"([\w.-]+):(?: (.*))?", lines[i][1])
+            assert match, f"not in the YAML subset: {lines[i][1]!r}"
+            key, value = match.group(1), match.group(2)
+            assert key not in result, f"duplicate key {key!r}"
+            if value is not None:
+                result[key], i = scalar(value.strip()), i + 1
+            else:
+                assert i + 1 < len(lines) and lines[i + 1][0] > indent, f"{key!r} has no value"
+                result[key], i = block(i + 1, lines[i + 1][0])
+        assert i == len(lines) or lines[i][0] < indent, f"bad indentation at {lines[i][1]!r}"
+        return result, i
+
+    parsed, end = block(0, lines[0][0])
+    assert end == len(lines), f"could not parse from {lines[end][1]!r}"
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return parse_yaml_subset((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def app_json() -> dict[str, Any]:
+    return json.loads((ROOT / "app.json").read_text(encoding="utf-8"))
+
+
+# --- What bot/config.py reads ------------------------------------------------------------------------
+
+def names_in_config_source() -> set[str]:
+    """Names a call in bot/config.py reads: `env.get("NAME"`, `required("NAME"`, `_flag(env, "NAME"`, …"""
+    source = CONFIG_SOURCE.read_text(encoding="utf-8")
+    return set(re.findall(r"[\w.]+\(\s*(?:env\s*,\s*)?\"([A-Z][A-Z0-9_]*)\"", source))
+
+
+class RecordingEnv(Mapping[str, str]):
+    """An empty environment that remembers every name the settings code looks up."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def config_names() -> set[str]:
+    """Every setting bot/config.py reads, found in its source and confirmed by running it."""
+    recorder = RecordingEnv()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "read_environment", lambda env=None, dotenv_path=".env": recorder)
+        for load in (config.load_settings, config.load_zoho_settings):
+            with pytest.raises(ConfigError):
+                load()
+    from_source = names_in_config_source()
+    assert from_source == recorder.asked, "the source regex and the settings actually read disagree"
+    assert {"SLACK_BOT_TOKEN", "ZOHO_REFRESH_TOKEN", "PORT"} <= from_source
+    return from_source
+
+
+def missing_when_empty() -> set[str]:
+    """The settings the bot refuses to start without (HTTP mode), as its own error message names them."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={})
+    return {m.group(1) for p in info.value.problems if (m := re.match(r"([A-Z][A-Z0-9_]+) is missing", p))}
+
+
+def test_required_settings_are_the_five_credentials() -> None:
+    assert missing_when_empty() == set(DUMMY_REQUIRED)
+    load_settings(env=DUMMY_REQUIRED)  # and those five are enough
+
+
+# --- (a) The error table and the catalogue -----------------------------------------------------------
+
+def test_every_fixer_has_a_label() -> None:
+    assert set(FIXER_LABELS) == set(messages.Fixer)
+
+
+def test_error_table_matches_catalogue(readme: str) -> None:
+    rows = table_rows(section(readme, "What the errors mean"))
+    assert rows and rows[0] == ERRORS_HEADER
+    body = rows[1:]
+    assert all(len(r) == len(ERRORS_HEADER) for r in body), "every row has the four columns"
+    assert all(r[1] and r[3] for r in body), "every row says what the user sees and what to do"
+    codes = [r[0] for r in body]
+    assert len(codes) == len(set(codes)), "a code appears twice in the table"
+    assert set(codes) - set(messages.CATALOGUE) == set(), "the table lists codes the catalogue doesn't have"
+    assert set(messages.CATALOGUE) - set(codes) == set(), "catalogue codes missing from the README table"
+    who = {r[0]: r[2] for r in body}
+    for code, (_what, _todo, fixer) in messages.CATALOGUE.items():
+        assert who[code] == FIXER_LABELS[fixer], f"{code}: README says {who[code]!r}, catalogue says {fixer}"
+
+
+def test_errors_section_is_linked_from_config_hint(readme: str) -> None:
+    """ConfigError tells admins to look for a README section by name; it must exist."""
+    match = re.search(r"'([^']+)' in README\.md", config.README_HINT)
+    assert match
+    assert section(readme, match.group(1)).strip()
+
+
+# --- (b) The Slack app manifest ----------------------------------------------------------------------
+
+def test_manifest_has_the_command_and_scopes(manifest: dict[str, Any]) -> None:
+    assert manifest["display_information"]["name"] == "crmphoto"
+    assert manifest["features"]["bot_user"] == {"display_name": "crmphoto", "always_online": True}
+    commands = manifest["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [messages.COMMAND]
+    command = commands[0]
+    assert command["url"].startswith("https://") and command["url"].endswith("/slack/events")
+    assert command["description"] and command["usage_hint"]
+    assert command["should_escape"] is False
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == MANIFEST_SCOPES
+    assert len(manifest["oauth_config"]["scopes"]["bot"]) == len(MANIFEST_SCOPES)
+    settings = manifest["settings"]
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
+    assert settings["socket_mode_enabled"] is False  # HTTP mode, as the Procfile's web process serves
+    assert settings["org_deploy_enabled"] is False and settings["token_rotation_enabled"] is False
+
+
+def test_readme_explains_every_manifest_scope(readme: str, manifest: dict[str, Any]) -> None:
+    rows = table_rows(section(readme, "Slack: creating the app"))
+    assert rows[0][0] == "Scope"
+    assert {r[0] for r in rows[1:]} == set(manifest["oauth_config"]["scopes"]["bot"])
+    assert all(r[1] for r in rows[1:])
+
+
+def test_yaml_subset_parser_reads_nesting() -> None:
+    parsed = parse_yaml_subset(
+        "a:\n  b: 'x # y'\n  c:\n    - one\n    - two\n  d:\n    - k: v\n      flag: true\n# note\ne: false\n"
+    )
+    assert parsed == {"a": {"b": "x # y", "c": ["one", "two"], "d": [{"k": "v", "flag": True}]}, "e": False}
+    with pytest.raises(AssertionError):
+        parse_yaml_subset("a:\n  b: 1\n c: 2\n")
+
+
+# --- (c) app.json and the settings -------------------------------------------------------------------
+
+def test_app_json_env_is_every_setting(app_json: dict[str, Any], config_names: set[str]) -> None:
+    assert set(app_json["env"]) == config_names - PLATFORM_SET
+    for name, spec in app_json["env"].items():
+        assert spec.get("description"), f"{name} has no description"
+
+
+def test_app_json_requires_exactly_the_credentials(app_json: dict[str, Any]) -> None:
+    required = missing_when_empty()
+    for name, spec in app_json["env"].items():
+        assert spec.get("required") is (name in required), f"{name}: required should be {name in required}"
+        if name in required:
+            assert "value" not in spec, f"{name} is a secret: no default value in app.json"
+
+
+def test_app_json_defaults_are_the_code_defaults(app_json: dict[str, Any]) -> None:
+    values = {name: spec["value"] for name, spec in app_json["env"].items() if "value" in spec}
+    assert values, "app.json should show the defaults"
+    assert load_settings(env={**DUMMY_REQUIRED, **values}) == load_settings(env=DUMMY_REQUIRED)
+
+
+def test_app_json_runs_the_procfile(app_json: dict[str, Any]) -> None:
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
+    )
+    assert {k: v.strip() for k, v in procfile.items()} == {"web": "python -m bot"}
+    assert set(app_json["formation"]) == set(procfile)
+    assert app_json["formation"]["web"]["quantity"] >= 1
+    assert [b["url"] for b in app_json["buildpacks"]] == ["heroku/python"]
+
+
+# --- (d) .env.example and the README's configuration table -------------------------------------------
+
+def test_env_example_lists_every_setting(config_names: set[str]) -> None:
+    path = ROOT / ".env.example"
+    names = re.findall(r"^([A-Z][A-Z0-9_]*)=", path.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(names) == len(set(names)), "a setting appears twice in .env.example"
+    assert set(names) == config_names
+
+
+def test_env_example_as_copied_only_lacks_credentials() -> None:
+    values = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
+    assert not any(v for k, v in values.items() if k in DUMMY_REQUIRED), "credentials must be left blank"
+    with pytest.raises(ConfigError) as info:
+        load_settings(env=values)
+    assert all(" is missing" in p for p in info.value.problems), info.value.problems
+    assert load_settings(env={**values, **DUMMY_REQUIRED}) == load_settings(env=DUMMY_REQUIRED)
+
+
+def test_readme_configuration_table_lists_every_setting(readme: str, config_names: set[str]) -> None:
+    rows = table_rows(section(readme, "Configuration"))
+    assert rows[0][:2] == ["Variable", "Required"]
+    documented = {r[0]: r[1] for r in rows[1:]}
+    assert set(documented) == config_names
+    for name in missing_when_empty():
+        assert documented[name] in ("yes", "in HTTP mode"), f"README should say {name} is required"
+    for name in config_names - missing_when_empty():
+        assert documented[name] == "no", f"README should say {name} is optional"
+
+
+def test_readme_data_centres_match_config(readme: str) -> None:
+    rows = table_rows(section(readme, "1. Find your data centre"))
+    assert rows[0][0] == "ZOHO_DC"
+    table = {r[0].split("`")[0].split()[0]: (r[1], r[2]) for r in rows[1:]}
+    assert table == config.DATA_CENTRES
+
+
+# --- (e) The quick start and .ci/run ---------------------------------------------------------------
+
+def quick_start_commands(readme: str) -> list[str]:
+    blocks = fenced_blocks(section(readme, "Quick start"))
+    assert len(blocks) == 2, "Quick start has exactly two commands: set up and run, and test"
+    for block in blocks:
+        assert len(block.strip().splitlines()) == 1, f"not one line: {block!r}"
+    return [b.strip() for b in blocks]
+
+
+def test_quick_start_commands(readme: str) -> None:
+    run, test = (c.split(" && ") for c in quick_start_commands(readme))
+    assert run[:-1] == test[:-1], "both commands set up the environment the same way"
+    assert "pip install -e '.[dev]'" in test
+    assert test[-1] == "pytest"
+    assert run[-1] == "python -m bot"
+
+
+def test_ci_runs_the_readme_test_command(readme: str) -> None:
+    script = ROOT / ".ci" / "run"
+    assert script.stat().st_mode & stat.S_IXUSR, ".ci/run must be executable"
+    text = script.read_text(encoding="utf-8")
+    assert "set -euo pipefail" in text
+    test = quick_start_commands(readme)[1].split(" && ")
+    venv, install, pytest_step = test[0], test[2], test[-1]
+    assert venv.startswith("python3 -m venv") and re.search(r"^run \"\$PYTHON\" -m venv ", text, re.MULTILINE)
+    assert 'PYTHON="${PYTHON:-python3}"' in text
+    assert re.search(rf"^run {re.escape(install)}$", text, re.MULTILINE), f"{install!r} not run by .ci/run"
+    assert re.search(rf"^run {re.escape(pytest_step)}\b", text, re.MULTILINE), "pytest not run by .ci/run"
+    assert re.search(r"^run ruff check \.$", text, re.MULTILINE)
+    assert re.search(r"\"\$status\" -eq 5", text), "no tests collected must fail CI"
+
+
+def test_docs_hold_no_real_looking_tokens() -> None:
+    """Dummy values only: nothing shaped like a live Slack token or Zoho grant/refresh token."""
+    live_token = re.compile(r"xox[abp]-\d+-|xapp-\d-|1000\.[0-9a-f]{32}")
+    for name in ("README.md", "app.json", ".env.example", "manifest.yml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert not live_token.search(text), f"{name} contains something that looks like a real token"
+
