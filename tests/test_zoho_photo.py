@@ -17,7 +17,7 @@ from bot.zoho.client import ZohoClient as _Client
 from bot.zoho.photo import MAX_PHOTO_BYTES, build_photo, filename_from_disposition
 from tests.conftest import make_client
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 NOT_RETRIED = [c for c in ERRORS if c not in ("INTERNAL_ERROR", "TOO_MANY_REQUESTS", "INVALID_TOKEN",
                                               "AUTHENTICATION_FAILURE")]
@@ -78,9 +78,14 @@ async def test_every_error_code_is_typed_and_not_retried(zoho: ZohoClient, fake_
 
 def test_fake_error_bodies_validate_against_api_exception() -> None:
     schema = json.loads((REFERENCE / "zoho-oas-v8-common.json").read_text())["components"]["schemas"]["API_Exception"]
+    photo_error = json.loads((REFERENCE / "zoho-oas-v8-record_photo.json").read_text())["components"]["schemas"]["error"]
     fake = FakeZoho()
     for code in ERRORS:
         jsonschema.validate(fake.body_of(code), schema)
+    for code in photo_error["properties"]["code"]["enum"]:  # the codes the photo OAS names, exactly as named
+        body = fake.body_of(code)
+        jsonschema.validate(body, {k: v for k, v in photo_error.items() if k != "properties"} | {
+            "properties": {k: v for k, v in photo_error["properties"].items() if k != "details"}})
 
 
 @pytest.mark.parametrize("code", ["INTERNAL_ERROR", "TOO_MANY_REQUESTS"])
