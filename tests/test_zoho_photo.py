@@ -77,8 +77,11 @@ async def test_every_error_code_is_typed_and_not_retried(zoho: ZohoClient, fake_
 
 
 def test_fake_error_bodies_validate_against_api_exception() -> None:
-    schema = json.loads((REFERENCE / "zoho-oas-v8-common.json").read_text())["components"]["schemas"]["API_Exception"]
-    photo_error = json.loads((REFERENCE / "zoho-oas-v8-record_photo.json").read_text())["components"]["schemas"]["error"]
+    def schema_of(name: str, schema: str) -> dict:
+        return json.loads((REFERENCE / f"zoho-oas-v8-{name}.json").read_text())["components"]["schemas"][schema]
+
+    schema = schema_of("common", "API_Exception")
+    photo_error = schema_of("record_photo", "error")
     fake = FakeZoho()
     for code in ERRORS:
         jsonschema.validate(fake.body_of(code), schema)
