@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlencode
@@ -101,19 +102,24 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, wait: float = 20.0) -> Self:
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def start(self, wait: float = 20.0, ready: Callable[[], bool] | None = None) -> Self:
+        """Start `python -m bot` and wait until `ready()` (by default: /healthz answers 200)."""
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "bot"], env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT
         )
+        ready = ready or self.healthy
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"bot exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
+            if ready():
+                return self
             time.sleep(0.05)
         raise RuntimeError(f"bot did not start in {wait}s:\n{self.output()}")
 
