@@ -40,5 +40,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     audit.addHandler(handler)
     audit.setLevel(logging.INFO)
-    for noisy in ("httpx", "httpcore", "slack_sdk", "slack_bolt", "aiohttp.access", "uvicorn.access"):
+    # slack_sdk's client tests its own logger's level (not the effective one) before building debug text.
+    for noisy in ("httpx", "httpcore", "slack_sdk", "slack_sdk.web.async_base_client", "slack_bolt",
+                  "aiohttp.access", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

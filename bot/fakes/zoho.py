@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,7 +274,10 @@ class FakeZoho(ThreadedServer):
         with self._lock:
             self.in_flight -= 1
 
-    async def _modules(self, request: web.Request) -> web.Response:
+    async def _crm(
+        self, kind: str, request: web.Request, answer: Callable[[web.Request], web.StreamResponse]
+    ) -> web.StreamResponse:
+        """What every CRM call goes through at Zoho: method, token, then scripted faults, then the answer."""
         self._record(request)
         await self._enter()
         try:
@@ -282,50 +286,46 @@ class FakeZoho(ThreadedServer):
             denied = self._authorized(request)
             if denied is not None:
                 return denied
-            fault = self._take_fault("modules", request)
+            fault = self._take_fault(kind, request)
             if fault is not None:
                 return fault
-            if not self.scope_for_modules:
-                return self._error("OAUTH_SCOPE_MISMATCH")
-            return web.json_response({"modules": self.modules})
+            return answer(request)
         finally:
             self._leave()
 
+    async def _modules(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("modules", request, self._answer_modules)
+
     async def _photo(self, request: web.Request) -> web.StreamResponse:
-        self._record(request)
-        await self._enter()
-        try:
-            if request.method != "GET":
-                return self._error("INVALID_REQUEST_METHOD")
-            denied = self._authorized(request)
-            if denied is not None:
-                return denied
-            fault = self._take_fault("photo", request)
-            if fault is not None:
-                return fault
-            module, record_id = request.match_info["module"], request.match_info["record"]
-            known = {m["api_name"]: m for m in self.modules}
-            if module not in known:
-                return self._error("INVALID_MODULE", details={"resource_path_index": 0})
-            if known[module].get("api_supported") is False:
-                return self._error("INVALID_MODULE", message="The given module is not supported in API")
-            if not record_id.isdigit():
-                return self._error("INVALID_DATA", details={"resource_path_index": 1})
-            with self._lock:
-                record = self.records.get((module, record_id), self.default_record)
-            if record is None:
-                return self._error("INVALID_DATA", details={"id": record_id})
-            if record.error:
-                details = {"id": record_id}
-                if record.error == "RECORD_LOCKED":
-                    details["action"] = "zia_vision_processing"
-                return self._error(record.error, details=details)
-            if record.content is None:
-                return web.Response(status=204, content_type="application/json")
-            headers = {"Content-Disposition": record.disposition} if record.disposition else {}
-            return web.Response(body=record.content, content_type=record.content_type, headers=headers)
-        finally:
-            self._leave()
+        return await self._crm("photo", request, self._answer_photo)
+
+    def _answer_modules(self, request: web.Request) -> web.StreamResponse:
+        if not self.scope_for_modules:
+            return self._error("OAUTH_SCOPE_MISMATCH")
+        return web.json_response({"modules": self.modules})
+
+    def _answer_photo(self, request: web.Request) -> web.StreamResponse:
+        module, record_id = request.match_info["module"], request.match_info["record"]
+        known = {m["api_name"]: m for m in self.modules}
+        if module not in known:
+            return self._error("INVALID_MODULE", details={"resource_path_index": 0})
+        if known[module].get("api_supported") is False:
+            return self._error("INVALID_MODULE", message="The given module is not supported in API")
+        if not record_id.isdigit():
+            return self._error("INVALID_DATA", details={"resource_path_index": 1})
+        with self._lock:
+            record = self.records.get((module, record_id), self.default_record)
+        if record is None:
+            return self._error("INVALID_DATA", details={"id": record_id})
+        if record.error:
+            details = {"id": record_id}
+            if record.error == "RECORD_LOCKED":
+                details["action"] = "zia_vision_processing"
+            return self._error(record.error, details=details)
+        if record.content is None:
+            return web.Response(status=204, content_type="application/json")
+        headers = {"Content-Disposition": record.disposition} if record.disposition else {}
+        return web.Response(body=record.content, content_type=record.content_type, headers=headers)
 
     async def _not_found(self, request: web.Request) -> web.Response:
         self._record(request)

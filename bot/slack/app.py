@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,6 +21,22 @@ from bot.zoho import ZohoClient
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds for each Slack Web API call
+
+
+@asynccontextmanager
+async def pooled_session(bolt: AsyncApp) -> AsyncIterator[None]:
+    """One pooled aiohttp session for every Slack call while serving.
+
+    Without it slack_sdk opens a new session, and a new TLS connection, for each of the three upload steps.
+    It must be created inside the running event loop, so the server opens it at start-up.
+    """
+    session = aiohttp.ClientSession()
+    bolt.client.session = session
+    try:
+        yield
+    finally:
+        bolt.client.session = None
+        await session.close()
 
 
 async def reject_malformed(error: Exception) -> BoltResponse:

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from bot.audit import configure_logging
 from bot.background import Background
 from bot.config import ConfigError, Settings, load_settings
-from bot.slack.app import create_app
+from bot.slack.app import create_app, pooled_session
 from bot.zoho import ZohoClient
 
 log = logging.getLogger(__name__)
@@ -57,10 +57,11 @@ def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient, gra
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        cancelled = await background.drain(grace)
-        if cancelled:
-            log.warning("shutdown: %d command(s) could not finish; their requesters were told", cancelled)
+        async with pooled_session(bolt):
+            yield
+            cancelled = await background.drain(grace)
+            if cancelled:
+                log.warning("shutdown: %d command(s) could not finish; their requesters were told", cancelled)
         await zoho.aclose()
 
     return Starlette(
@@ -88,12 +89,13 @@ async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Backgroun
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await handler.connect_async()
-    log.info("crmphoto connected (Socket Mode)")
-    await stop.wait()
-    await handler.disconnect_async()
-    await background.drain(settings.access.shutdown_grace)
-    await handler.close_async()
+    async with pooled_session(bolt):
+        await handler.connect_async()
+        log.info("crmphoto connected (Socket Mode)")
+        await stop.wait()
+        await handler.disconnect_async()
+        await background.drain(settings.access.shutdown_grace)
+        await handler.close_async()
     await zoho.aclose()
 
 

@@ -1,0 +1,1 @@
+"""Benchmark of the real bot against the local fakes: `python -m bench.run --help`."""

@@ -1,0 +1,69 @@
+"""A quick smoke run of the benchmark (bench/run.py) so it keeps working as the code changes.
+
+Only completeness and the shape of the results are checked: the benchmark's numbers are targets to
+measure (docs/performance.md), never timed assertions in the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench import run as bench
+
+TOP_KEYS = {
+    "scenario", "bot", "config", "ideal_ms", "commands", "acked_200", "completed", "explained", "refused",
+    "failed_ack", "missing", "ack_ms", "ack_over_3s", "ack_non_200", "ack_slow_or_failed", "e2e_ms", "overhead_ms",
+    "throughput_per_s", "duration_s", "zoho", "slack", "bot_rss_mb", "cpu", "targets", "machine",
+}
+PERCENTILES = {"p50", "p95", "p99", "max"}
+
+
+def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
+    config = bench.Config(commands=5, concurrency=5, zoho_latency=0.0, slack_latency=0.0, photo_kb=8, timeout=20.0)
+    results = bench.run(config)
+
+    assert results["commands"] == 5
+    assert results["completed"] == 5
+    assert results["acked_200"] == 5
+    assert results["ack_non_200"] == 0
+    assert (results["missing"], results["failed_ack"], results["refused"], results["explained"]) == (0, 0, 0, 0)
+
+    assert set(results) >= TOP_KEYS
+    for section in ("ack_ms", "e2e_ms", "overhead_ms"):
+        assert set(results[section]) == PERCENTILES
+        assert all(isinstance(v, float) for v in results[section].values())
+    assert {"token_requests_run", "token_requests_total", "crm_calls_per_command", "photo_calls"} <= set(
+        results["zoho"]
+    )
+    assert {"calls", "calls_per_command", "by_method"} <= set(results["slack"])
+    assert results["slack"]["by_method"].get("files.completeUploadExternal") == 5
+    assert {"start", "peak", "samples"} <= set(results["bot_rss_mb"])
+    assert results["bot_rss_mb"]["peak"] > 0
+    assert {"bot_s", "loadgen_s", "fake_zoho_s", "fake_slack_s"} <= set(results["cpu"])
+
+    line = json.dumps(results, separators=(",", ":"))
+    assert "\n" not in line
+    assert json.loads(line)["config"]["commands"] == 5
+
+
+def test_every_scenario_has_a_preset_and_targets_that_name_real_metrics() -> None:
+    assert set(bench.SCENARIOS) == {"ack", "ack-slow-zoho", "overhead", "throughput", "steady", "memory"}
+    sample = {"ack_ms": {"p99": 1.0}, "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_per_s": 1.0,
+              "zoho": {"crm_calls_per_command": 1.0, "token_requests_total": 1}, "bot_rss_mb": {"peak": 1.0}}
+    for scenario in bench.SCENARIOS.values():
+        assert scenario.targets
+        for target in scenario.targets:
+            assert target.check(sample)["measured"] is not None, target
+
+
+def test_flags_override_a_scenario_preset() -> None:
+    args = bench.parse_args(["--scenario", "memory", "--commands", "7", "--bot-env", "X=1"])
+    config = bench.config_from(args, bench.SCENARIOS[args.scenario].config)
+    assert (config.commands, config.concurrency, config.photo_kb) == (7, 100, 1024)
+    assert config.bot_env == (("X", "1"),)
+
+
+def test_percentiles() -> None:
+    assert bench.percentiles([]) == {"p50": None, "p95": None, "p99": None, "max": None}
+    assert bench.percentiles([float(i) for i in range(1, 101)]) == {"p50": 50.5, "p95": 95.0, "p99": 99.0,
+                                                                    "max": 100.0}
