@@ -334,6 +334,16 @@ def explain(
     return Explanation(code=code, what=what.format(**values), todo=todo.format(**values), fixer=fixer)
 
 
+def unexpected() -> Explanation:
+    """For a failure before we even know which record was asked for."""
+    return Explanation(
+        code="UNEXPECTED",
+        what="Sorry, something went wrong on crmphoto's side.",
+        todo="Try again; if it happens again, tell the admin with the reference below.",
+        fixer=Fixer.ADMIN,
+    )
+
+
 def reference_line(code: str, reference: str) -> str:
     """The small print under every explanation: the code to quote and the id to find the log line."""
     return f"Code `{escape(code)}` · reference `{escape(reference)}`"

@@ -304,3 +304,16 @@ async def test_audit_line_has_every_field_and_no_secret(make_bot: BotFactory, ca
         "outcome": "photo", "code": "OK"}
     assert isinstance(line["ms"], int) and len(line["ref"]) == 8 and line["bytes"] > 0
     assert "dummy" not in caplog.text
+
+
+async def test_unexpected_exception_before_the_ack_is_still_a_friendly_200(make_bot: BotFactory, monkeypatch,
+                                                                           caplog) -> None:
+    def broken(text: str | None) -> None:
+        raise RuntimeError("parser exploded")
+
+    monkeypatch.setattr(listeners, "parse_command", broken)
+    bot = await make_bot()
+    ack, _ = await bot.command("Contacts 1")
+    assert "Sorry" in ack["text"] and "`UNEXPECTED`" in ack["blocks"][1]["elements"][0]["text"]
+    assert "parser exploded" not in str(ack)
+    assert "RuntimeError: parser exploded" in caplog.text

@@ -41,7 +41,7 @@ class Services:
     background: Background
     gate: Gate
     budget: DailyBudget
-    directory: SlackDirectory | None = None
+    directory: SlackDirectory
     deadline: float = COMMAND_DEADLINE
 
 
@@ -78,7 +78,7 @@ class PhotoCommand:
             log.exception("command %s: unexpected error before the work started", ctx.ref)
             ctx.audit(outcome="explained", code="UNEXPECTED")
             if ack.response is None:
-                await ack(**explanation_ack(messages.explain("UNEXPECTED", "this", "request"), ctx.ref))
+                await ack(**explanation_ack(messages.unexpected(), ctx.ref))
 
     async def _handle(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                       client: AsyncWebClient, ctx: Context) -> None:
@@ -130,7 +130,7 @@ class PhotoCommand:
                   code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size)
 
     async def _outcome(self, request: PhotoRequest, ctx: Context, client: AsyncWebClient) -> Outcome:
-        directory = self.s.directory or SlackDirectory(client)
+        directory = self.s.directory
         refusal = await self.s.gate.check_person(ctx.user, ctx.team, ctx.enterprise, directory.user,
                                                  directory.group_members)
         if refusal:
