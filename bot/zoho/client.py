@@ -121,7 +121,6 @@ class ZohoClient:
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self.tokens = TokenManager(settings, self._http, clock=clock)
         self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
-        self.api_calls = 0
         self._inflight: SingleFlight[tuple[str, str], Photo | NoPhoto] = SingleFlight()
 
     async def aclose(self) -> None:
@@ -207,7 +206,6 @@ class ZohoClient:
             url = f"{token.api_domain}{path}"
             failure: errors.ZohoError
             async with self._slots:
-                self.api_calls += 1
                 counter = _calls.get()
                 if counter is not None:
                     counter[0] += 1

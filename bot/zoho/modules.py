@@ -99,7 +99,6 @@ class ModuleCatalog:
         self._loaded_at = float("-inf")
         self._no_scope = False
         self._lock = asyncio.Lock()
-        self.fetch_count = 0
 
     async def resolve(self, typed: str) -> Module:
         """The module `typed` names, if it has photos; else a ModuleProblem with a suggestion."""
@@ -130,7 +129,6 @@ class ModuleCatalog:
                 await self._load()
 
     async def _load(self) -> None:
-        self.fetch_count += 1
         try:
             raw = await self._fetch()
         except errors.ZohoError as exc:

@@ -52,7 +52,6 @@ class TokenManager:
         self._refreshes: deque[float] = deque()
         self._blocked_until = 0.0
         self._failure: tuple[float, errors.TokenError] | None = None
-        self.refresh_count = 0
 
     def _fresh(self, token: AccessToken | None) -> bool:
         return token is not None and self._clock() < token.expires_at - REFRESH_EARLY
@@ -88,7 +87,6 @@ class TokenManager:
             log.warning("zoho token: %d refreshes in 10 minutes; pausing refreshes", len(self._refreshes))
             raise self._throttled(wait)
         self._refreshes.append(now)
-        self.refresh_count += 1
         try:
             token = await self._request_token(now)
         except errors.TokenError as exc:
