@@ -61,8 +61,9 @@ RSS_INTERVAL = 0.02  # how often the bot's resident memory is sampled, seconds
 WARMUP_TIMEOUT = 60.0
 USER = "U0ALICE"  # every command comes from one full member, so users.info is cached after the warm-up
 # The admin's per-user rate limit and daily Zoho budget would refuse a benchmark's burst from one
-# person by design; they are switched off (0 = off) so the run measures the work, not the refusals.
-BOT_EXTRA_ENV = {"USER_RATE_LIMIT": "0", "DAILY_ZOHO_BUDGET": "0"}
+# person by design; they are switched off (0 = off) so the run measures the work, not the refusals. The
+# in-flight cap is set above every scenario's concurrency, so no command is turned away as BUSY.
+BOT_EXTRA_ENV = {"USER_RATE_LIMIT": "0", "DAILY_ZOHO_BUDGET": "0", "MAX_IN_FLIGHT": "1000"}
 SWITCH_INTERVAL = 0.001  # GIL switch interval while measuring (loader + two fake threads share one GIL)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,16 +1,14 @@
-"""Who may ask, how often, and how many Zoho credits a workspace may spend in a day.
+"""Who may ask: the admin's allow-lists and the guest/outsider checks.
 
 With a service token, whoever can type /crmphoto sees what the service account sees and spends the
-company's Zoho API credits; these are the admin's controls (all off by default except guest blocking
-and the limits). Each decision is a refusal code the words catalogue explains, or None.
+company's Zoho API credits; these are the admin's controls (all off by default except guest blocking).
+The limits (per-person rate, daily budget, in-flight cap) live in bot/limits.py. Each decision is a
+refusal code the words catalogue explains, or None.
 """
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import AccessSettings
@@ -27,7 +25,6 @@ IDENTITY_UNKNOWN = "IDENTITY_UNKNOWN"
 
 REFUSALS = frozenset({TEAM_NOT_ALLOWED, CHANNEL_NOT_ALLOWED, USER_NOT_ALLOWED, GUEST_NOT_ALLOWED, EXTERNAL_NOT_ALLOWED,
                       MODULE_NOT_ALLOWED, RATE_LIMITED, BUDGET_EXHAUSTED, IDENTITY_UNKNOWN})
-RATE_WINDOW = 60.0
 
 
 def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: str = "") -> str | None:
@@ -47,38 +44,24 @@ def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: 
 
 
 class Gate:
-    """The admin's allow-lists and the per-user rate limit, checked in the order a person would expect."""
+    """The admin's allow-lists, checked in the order a person would expect."""
 
-    def __init__(self, settings: AccessSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: AccessSettings) -> None:
         self.settings = settings
-        self._clock = clock
-        self._recent: dict[str, deque[float]] = defaultdict(deque)
 
-    def check_request(self, team_id: str, channel_id: str, user_id: str) -> str | None:
-        """Checks that need nothing but the payload; run before the ack."""
+    def check_request(self, team_id: str, channel_id: str, user_id: str, enterprise_id: str = "") -> str | None:
+        """Checks that need nothing but the payload; run before the ack.
+
+        An `E…` entry in ALLOWED_TEAM_IDS names an Enterprise Grid organisation: every workspace in it is
+        allowed (the payload's `enterprise_id`), so an admin can list the org once.
+        """
         s = self.settings
-        if s.team_ids and team_id not in s.team_ids:
+        if s.team_ids and team_id not in s.team_ids and not (enterprise_id and enterprise_id in s.team_ids):
             return TEAM_NOT_ALLOWED
         if s.channel_ids and channel_id not in s.channel_ids:
             return CHANNEL_NOT_ALLOWED
         if s.user_ids and not s.usergroup_ids and user_id not in s.user_ids:
             return USER_NOT_ALLOWED
-        return self._rate(user_id)
-
-    def _rate(self, user_id: str) -> str | None:
-        limit = self.settings.user_rate_per_minute
-        if not limit:
-            return None
-        now = self._clock()
-        recent = self._recent[user_id]
-        while recent and now - recent[0] >= RATE_WINDOW:
-            recent.popleft()
-        if len(recent) >= limit:
-            return RATE_LIMITED
-        recent.append(now)
-        if len(self._recent) > 10_000:  # forget people who have gone quiet, so memory stays flat
-            for key in [k for k, v in self._recent.items() if not v or now - v[-1] >= RATE_WINDOW]:
-                del self._recent[key]
         return None
 
     async def check_person(
@@ -107,31 +90,3 @@ class Gate:
 
     def module_allowed(self, api_name: str) -> bool:
         return not self.settings.modules or api_name.casefold() in self.settings.modules
-
-
-class DailyBudget:
-    """Zoho calls per workspace per UTC day; Zoho's credits are per org over 24 hours."""
-
-    def __init__(self, limit: int, today: Callable[[], str] | None = None) -> None:
-        self.limit = limit
-        self._today = today or (lambda: datetime.now(UTC).date().isoformat())
-        self._day = ""
-        self._used: dict[str, int] = defaultdict(int)
-
-    def _roll(self) -> None:
-        day = self._today()
-        if day != self._day:
-            self._day = day
-            self._used.clear()
-
-    def allows(self, team_id: str) -> bool:
-        self._roll()
-        return not self.limit or self._used[team_id] < self.limit
-
-    def spend(self, team_id: str, calls: int) -> None:
-        self._roll()
-        self._used[team_id] += calls
-
-    def used(self, team_id: str) -> int:
-        self._roll()
-        return self._used[team_id]

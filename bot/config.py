@@ -108,6 +108,8 @@ class AccessSettings:
     user_rate_per_minute: int = 10  # 0 turns the limit off
     daily_zoho_budget: int = 2000  # Zoho calls per workspace per UTC day; 0 turns it off
     shutdown_grace: float = 20.0
+    max_in_flight: int = 50  # commands one process works on at once; beyond it the ack says BUSY
+    photo_memory_mb: int = 150  # photo bytes one process holds at once; fetches wait for room
 
 
 def read_environment(env: Mapping[str, str] | None = None, dotenv_path: str = ".env") -> dict[str, str]:
@@ -243,6 +245,8 @@ def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
         user_rate_per_minute=_int_in_range(env, "USER_RATE_LIMIT", 10, 0, 10000, problems),
         daily_zoho_budget=_int_in_range(env, "DAILY_ZOHO_BUDGET", 2000, 0, 10_000_000, problems),
         shutdown_grace=float(_int_in_range(env, "SHUTDOWN_GRACE", 20, 1, 28, problems)),
+        max_in_flight=_int_in_range(env, "MAX_IN_FLIGHT", 50, 1, 10_000, problems),
+        photo_memory_mb=_int_in_range(env, "PHOTO_MEMORY_MB", 150, 16, 100_000, problems),
     )
 
 

@@ -34,6 +34,11 @@ class DeliveryError(Exception):
 
 
 class Destination(Protocol):
+    """Where a photo goes. `delivered` is set the moment the photo has really arrived, so a timeout or a
+    shutdown that comes a moment later cannot turn a shared photo into an apology."""
+
+    delivered: Delivery | None
+
     async def send(self, photo: Photo) -> Delivery: ...
 
 
@@ -91,6 +96,16 @@ async def fetch(
     return result
 
 
+async def hand_over(photo: Photo, destination: Destination) -> Outcome:
+    """Give the photo to `destination`; a refusal becomes an explained outcome."""
+    try:
+        delivery = await destination.send(photo)
+    except DeliveryError as error:
+        words = messages.explain(error.code, photo.module, photo.record_id)
+        return Outcome(photo.module, photo.record_id, error.code, words, size=len(photo.content), detail=error.detail)
+    return Outcome(photo.module, photo.record_id, "OK", delivery=delivery, size=len(photo.content))
+
+
 async def deliver_photo(
     request: PhotoRequest,
     zoho: ZohoClient,
@@ -101,10 +116,4 @@ async def deliver_photo(
     fetched = await fetch(request, zoho, allow_module)
     if isinstance(fetched, Outcome):
         return fetched
-    photo = fetched
-    try:
-        delivery = await destination.send(photo)
-    except DeliveryError as error:
-        words = messages.explain(error.code, photo.module, photo.record_id)
-        return Outcome(photo.module, photo.record_id, error.code, words, size=len(photo.content), detail=error.detail)
-    return Outcome(photo.module, photo.record_id, "OK", delivery=delivery, size=len(photo.content))
+    return await hand_over(fetched, destination)

@@ -235,6 +235,11 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         "Ask the admin if this module should be added to `ALLOWED_MODULES`.",
         Fixer.ADMIN,
     ),
+    "BUSY": (
+        "crmphoto is handling a lot of requests right now, so it didn't start on {record}.",
+        "Please try again in a moment.",
+        Fixer.YOU,
+    ),
     "SHUTTING_DOWN": (
         "crmphoto was restarting and couldn't finish fetching {record}.",
         "Please try again in a moment.",
@@ -284,6 +289,12 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
     "not_in_channel": (
         "crmphoto isn't a member of this conversation and couldn't send you the photo of {record} directly.",
         "Invite it with `/invite @crmphoto` and try again.",
+        Fixer.YOU,
+    ),
+    "SLACK_TIMEOUT": (
+        "The photo of {record} came from Zoho CRM, but Slack took too long to take it, so it may not have "
+        "been shared.",
+        "If it doesn't appear in a minute, try again.",
         Fixer.YOU,
     ),
     "SLACK_ERROR": (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot import access
-from bot.access import DailyBudget, Gate, person_refusal
+from bot.access import Gate, person_refusal
 from bot.config import AccessSettings, ConfigError, load_settings
+from bot.limits import ByteBudget, DailyBudget, SlidingWindowLimiter
 
 
 class Clock:
@@ -17,7 +18,7 @@ class Clock:
         return self.now
 
 
-def test_nothing_is_restricted_by_default_but_the_rate() -> None:
+def test_nothing_is_restricted_by_default() -> None:
     gate = Gate(AccessSettings())
     assert gate.check_request("T1", "C1", "U1") is None
     assert gate.module_allowed("Contacts")
@@ -42,18 +43,34 @@ def test_modules_allow_list_is_case_insensitive() -> None:
     assert gate.module_allowed("Contacts") and not gate.module_allowed("Leads")
 
 
-def test_rate_limit_per_user_per_minute() -> None:
+async def test_rate_limit_per_user_per_minute() -> None:
     clock = Clock()
-    gate = Gate(AccessSettings(user_rate_per_minute=3), clock=clock)
-    assert [gate.check_request("T", "C", "U1") for _ in range(4)] == [None, None, None, access.RATE_LIMITED]
-    assert gate.check_request("T", "C", "U2") is None  # someone else is not affected
+    limiter = SlidingWindowLimiter(3, clock=clock)
+    assert [await limiter.allow("U1") for _ in range(4)] == [True, True, True, False]
+    assert await limiter.allow("U2")  # someone else is not affected
     clock.now = 60.5
-    assert gate.check_request("T", "C", "U1") is None
+    assert await limiter.allow("U1")
 
 
-def test_rate_limit_off() -> None:
-    gate = Gate(AccessSettings(user_rate_per_minute=0))
-    assert all(gate.check_request("T", "C", "U") is None for _ in range(100))
+async def test_rate_limit_off() -> None:
+    limiter = SlidingWindowLimiter(0)
+    assert all([await limiter.allow("U") for _ in range(100)])
+
+
+@pytest.mark.parametrize(
+    ("allowed", "team", "enterprise", "code"),
+    [
+        ({"E0GRID"}, "T0ANY", "E0GRID", None),  # an Enterprise Grid org: every workspace in it
+        ({"E0GRID"}, "T0ANY", "E0OTHER", access.TEAM_NOT_ALLOWED),
+        ({"E0GRID"}, "T0ANY", "", access.TEAM_NOT_ALLOWED),
+        ({"T0ONE", "E0GRID"}, "T0ONE", "", None),
+    ],
+)
+def test_enterprise_ids_in_the_team_list_match_the_payloads_enterprise(
+    allowed: set[str], team: str, enterprise: str, code: str | None
+) -> None:
+    gate = Gate(AccessSettings(team_ids=frozenset(allowed)))
+    assert gate.check_request(team, "C1", "U1", enterprise) == code
 
 
 @pytest.mark.parametrize(
@@ -98,21 +115,48 @@ async def test_usergroups_and_guest_checks() -> None:
     assert await open_gate.check_person("U3", "T1", "", lookup, members) is None
 
 
-def test_daily_budget_per_workspace_resets_each_day() -> None:
+async def test_daily_budget_per_workspace_resets_each_day() -> None:
     day = ["2026-11-27"]
     budget = DailyBudget(5, today=lambda: day[0])
-    budget.spend("T1", 4)
-    assert budget.allows("T1") and budget.allows("T2")
-    budget.spend("T1", 1)
-    assert not budget.allows("T1") and budget.allows("T2")
+    assert [await budget.reserve("T1") for _ in range(6)] == [True] * 5 + [False]
+    assert await budget.has_room("T2") and not await budget.has_room("T1")
+    await budget.release("T1")  # a reserved call that was never made
+    assert await budget.has_room("T1") and budget.used("T1") == 4
     day[0] = "2026-11-28"
-    assert budget.allows("T1") and budget.used("T1") == 0
+    assert await budget.has_room("T1") and budget.used("T1") == 0
 
 
-def test_budget_off() -> None:
+async def test_budget_off() -> None:
     budget = DailyBudget(0)
-    budget.spend("T1", 10**6)
-    assert budget.allows("T1")
+    assert all([await budget.reserve("T1") for _ in range(1000)])
+    assert await budget.has_room("T1")
+
+
+async def test_byte_budget_makes_fetches_wait_for_room_in_order() -> None:
+    import asyncio
+
+    room = ByteBudget(100)
+    await room.acquire(60)
+    second = asyncio.ensure_future(room.acquire(50))
+    third = asyncio.ensure_future(room.acquire(10))
+    await asyncio.sleep(0)
+    assert not second.done() and not third.done()  # the third waits its turn behind the second
+    room.release(60)
+    await asyncio.wait_for(asyncio.gather(second, third), 1)
+    assert room.held == 60 and room.peak == 60
+
+
+async def test_byte_budget_cancelled_waiter_leaves_no_debt() -> None:
+    import asyncio
+
+    room = ByteBudget(100)
+    await room.acquire(100)
+    waiter = asyncio.ensure_future(room.acquire(50))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    room.release(100)
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert room.held == 0
 
 
 BASE = {"SLACK_BOT_TOKEN": "xoxb-dummy", "SLACK_SIGNING_SECRET": "s", "ZOHO_CLIENT_ID": "i",

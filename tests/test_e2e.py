@@ -30,7 +30,7 @@ def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
 @pytest.fixture(scope="module")
 def bot(fakes: tuple[FakeZoho, FakeSlack]) -> Iterator[BotProcess]:
     zoho, slack = fakes
-    with BotProcess(bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0")) as process:
+    with BotProcess(bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0", MAX_IN_FLIGHT="1000")) as process:
         yield process
 
 

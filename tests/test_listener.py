@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import pipeline
 from bot.background import Background
 from bot.config import load_settings
 from bot.fakes.harness import bot_env, command_body, sign
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho, Record
-from bot.slack import listeners
+from bot.pipeline import Timing
 from bot.slack.app import create_app
 from bot.slack.server import create_web_app
 from bot.zoho import ZohoClient
@@ -71,11 +72,11 @@ async def make_bot(fakes: tuple[FakeZoho, FakeSlack]) -> AsyncIterator[BotFactor
     zoho_fake, slack_fake = fakes
     opened: list[tuple[httpx.AsyncClient, ZohoClient]] = []
 
-    async def factory(deadline: float = listeners.COMMAND_DEADLINE, **env: str) -> Bot:
+    async def factory(timing: Timing | None = None, **env: str) -> Bot:
         settings = load_settings(bot_env(zoho_fake, slack_fake, 3000, **env))
         zoho = ZohoClient(settings.zoho, retry=FAST_RETRY)
         background = Background()
-        web = create_web_app(create_app(settings, zoho, background, deadline), background, zoho, 5)
+        web = create_web_app(create_app(settings, zoho, background, timing), background, zoho, 5)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot")
         opened.append((client, zoho))
         return Bot(client, background, zoho_fake, slack_fake)
@@ -221,7 +222,7 @@ async def test_identical_requests_together_share_one_zoho_fetch(make_bot: BotFac
 
 
 async def test_every_command_has_a_deadline(make_bot: BotFactory) -> None:
-    bot = await make_bot(deadline=0.3)
+    bot = await make_bot(Timing(deadline=0.6, slack_share=0.3))
     bot.zoho.latency = 2.0
     _, name = await bot.command("Contacts 1")
     await bot.settle()
@@ -249,7 +250,7 @@ async def test_unexpected_exception_gets_an_apology_with_reference(make_bot: Bot
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(listeners, "deliver_photo", broken)
+    monkeypatch.setattr(pipeline, "hand_over", broken)
     bot = await make_bot()
     _, name = await bot.command("Contacts 1")
     await bot.settle()
@@ -311,7 +312,7 @@ async def test_unexpected_exception_before_the_ack_is_still_a_friendly_200(make_
     def broken(text: str | None) -> None:
         raise RuntimeError("parser exploded")
 
-    monkeypatch.setattr(listeners, "parse_command", broken)
+    monkeypatch.setattr(pipeline, "parse_command", broken)
     bot = await make_bot()
     ack, _ = await bot.command("Contacts 1")
     assert "Sorry" in ack["text"] and "`UNEXPECTED`" in ack["blocks"][1]["elements"][0]["text"]

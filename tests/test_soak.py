@@ -51,7 +51,7 @@ def inject(rng: random.Random, zoho: FakeZoho, slack: FakeSlack, record_id: str)
 def test_soak_500_commands_with_random_faults() -> None:
     rng = random.Random(20261127)
     with FakeZoho(latency=0.02) as zoho, FakeSlack(latency=0.005) as slack:
-        env = bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0", DAILY_ZOHO_BUDGET="0")
+        env = bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0", DAILY_ZOHO_BUDGET="0", MAX_IN_FLIGHT="1000")
         with BotProcess(env) as bot:
             assert bot.proc is not None
             process = psutil.Process(bot.proc.pid)

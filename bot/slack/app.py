@@ -11,9 +11,11 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import DailyBudget, Gate
+from bot.access import Gate
 from bot.background import Background
 from bot.config import Settings
+from bot.limits import DailyBudget, SlidingWindowLimiter
+from bot.pipeline import Pipeline, Timing
 from bot.slack import listeners
 from bot.slack.directory import SlackDirectory
 from bot.zoho import ZohoClient
@@ -46,7 +48,7 @@ async def reject_malformed(error: Exception) -> BoltResponse:
 
 
 def create_app(
-    settings: Settings, zoho: ZohoClient, background: Background, deadline: float = listeners.COMMAND_DEADLINE
+    settings: Settings, zoho: ZohoClient, background: Background, timing: Timing | None = None
 ) -> AsyncApp:
     """An AsyncApp whose listeners run on the event loop next to the async Zoho client."""
     slack = settings.slack
@@ -57,14 +59,17 @@ def create_app(
         request_verification_enabled=not slack.socket_mode,
         process_before_response=True,  # our listener acks, hands work to Background, and returns
     )
-    services = listeners.Services(
-        zoho=zoho,
-        background=background,
-        gate=Gate(settings.access),
-        budget=DailyBudget(settings.access.daily_zoho_budget),
-        directory=SlackDirectory(client),
-        deadline=deadline,
+    access = settings.access
+    pipeline = Pipeline(
+        zoho,
+        Gate(access),
+        DailyBudget(access.daily_zoho_budget),
+        SlidingWindowLimiter(access.user_rate_per_minute),
+        SlackDirectory(client),
+        timing=timing,
+        max_in_flight=access.max_in_flight,
+        accepting=lambda: background.accepting,
     )
     app.error(reject_malformed)
-    listeners.register(app, services)
+    listeners.register(app, pipeline, background)
     return app

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from bot.audit import configure_logging
 from bot.background import Background
 from bot.config import ConfigError, Settings, load_settings
+from bot.limits import ByteBudget
 from bot.slack.app import create_app, pooled_session
 from bot.zoho import ZohoClient
 
@@ -109,7 +110,7 @@ def serve() -> int:
     configure_logging()
     # Bolt would read the token from the environment again and warn that our client overrides it.
     os.environ.pop("SLACK_BOT_TOKEN", None)
-    zoho = ZohoClient(settings.zoho)
+    zoho = ZohoClient(settings.zoho, photo_bytes=ByteBudget(settings.access.photo_memory_mb * 1024 * 1024))
     background = Background()
     bolt = create_app(settings, zoho, background)
     if settings.slack.socket_mode:

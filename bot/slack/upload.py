@@ -66,8 +66,13 @@ class SlackDestination:
         self.client = client
         self.channel_id = channel_id
         self.user_id = user_id
+        self.delivered: Delivery | None = None
 
     async def send(self, photo: Photo) -> Delivery:
+        self.delivered = await self._send(photo)
+        return self.delivered
+
+    async def _send(self, photo: Photo) -> Delivery:
         try:
             await self._upload(photo, self.channel_id)
             return Delivery(self.channel_id)

@@ -13,14 +13,17 @@ import json
 import logging
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
+from bot import deadline
 from bot.config import ZohoSettings
+from bot.limits import ByteBudget
 from bot.singleflight import SingleFlight
 from bot.zoho import errors
 from bot.zoho.modules import Module, ModuleCatalog
@@ -31,18 +34,25 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
 
-_calls: ContextVar[list[int] | None] = ContextVar("zoho_calls", default=None)
+class CallMeter(Protocol):
+    """Decides, just before each Zoho call is sent, whether it may be (credits are the company's)."""
+
+    async def reserve(self) -> bool: ...
+
+    async def release(self) -> None: ...
+
+
+_meter: ContextVar[CallMeter | None] = ContextVar("zoho_meter", default=None)
 
 
 @contextmanager
-def counting_calls() -> Iterator[list[int]]:
-    """Counts the Zoho API calls (credits) made inside the block, including retries: `counter[0]`."""
-    counter = [0]
-    token = _calls.set(counter)
+def metered(meter: CallMeter) -> Iterator[CallMeter]:
+    """Every Zoho API call made inside the block (retries included) is reserved with `meter` first."""
+    token = _meter.set(meter)
     try:
-        yield counter
+        yield meter
     finally:
-        _calls.reset(token)
+        _meter.reset(token)
 
 
 class RetryPolicy:
@@ -107,8 +117,10 @@ class ZohoClient:
         http: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        photo_bytes: ByteBudget | None = None,
     ) -> None:
         self.settings = settings
+        self._photo_bytes = photo_bytes
         self._http = http or httpx.AsyncClient(
             timeout=DEFAULT_TIMEOUT,
             limits=httpx.Limits(
@@ -153,14 +165,39 @@ class ZohoClient:
         async with self._get(path) as response:
             if response.status_code == 204:
                 return NoPhoto(module.api_name, record_id)
-            content = await self._read_limited(response)
-            return build_photo(
-                module.api_name,
-                record_id,
-                content,
-                response.headers.get("Content-Type"),
-                response.headers.get("Content-Disposition"),
-            )
+            lease = await self._lease_for(response)
+            try:
+                content = await self._read_limited(response)
+                photo = build_photo(
+                    module.api_name,
+                    record_id,
+                    content,
+                    response.headers.get("Content-Type"),
+                    response.headers.get("Content-Disposition"),
+                )
+            except BaseException:
+                self._return_lease(lease)
+                raise
+        if self._photo_bytes is not None:
+            # Hold the lease for exactly as long as the bytes live: freed photo, freed room.
+            held = min(lease, len(photo.content))
+            self._photo_bytes.release(lease - held)
+            weakref.finalize(photo, self._photo_bytes.release, held)
+        return photo
+
+    async def _lease_for(self, response: httpx.Response) -> int:
+        """Wait for room to hold this photo's bytes (its Content-Length, or the most a photo may be)."""
+        if self._photo_bytes is None:
+            return 0
+        length = response.headers.get("Content-Length", "")
+        size = int(length) if length.isascii() and length.isdigit() else MAX_PHOTO_BYTES
+        size = min(size, MAX_PHOTO_BYTES)
+        await self._photo_bytes.acquire(size)
+        return size
+
+    def _return_lease(self, lease: int) -> None:
+        if self._photo_bytes is not None:
+            self._photo_bytes.release(lease)
 
     async def _fetch_modules(self) -> list[dict[str, Any]]:
         async with self._get(f"/crm/{self.settings.api_version}/settings/modules") as response:
@@ -206,14 +243,18 @@ class ZohoClient:
             url = f"{token.api_domain}{path}"
             failure: errors.ZohoError
             async with self._slots:
-                counter = _calls.get()
-                if counter is not None:
-                    counter[0] += 1
+                meter = _meter.get()
+                if meter is not None and not await meter.reserve():
+                    raise errors.ZohoError(errors.BUDGET_EXHAUSTED, "the daily budget of Zoho calls is used up")
                 try:
                     request = self._http.build_request(
                         "GET", url, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
                     )
                     response = await self._http.send(request, stream=True)
+                except (httpx.ConnectError, httpx.PoolTimeout) as exc:
+                    if meter is not None:
+                        await meter.release()  # the call never reached Zoho: no credit spent
+                    failure = errors.ZohoError(errors.CONNECTION_ERROR, f"could not reach Zoho ({type(exc).__name__})")
                 except httpx.TimeoutException:
                     failure = errors.ZohoError(errors.TIMEOUT, "Zoho did not answer in time")
                 except httpx.TransportError as exc:
@@ -236,7 +277,7 @@ class ZohoClient:
             if not failure.retryable or attempt >= self._retry.tries:
                 raise failure
             delay = self._retry.delay(attempt - 1, failure.retry_after)
-            if self._clock() - started + delay > self._retry.budget:
+            if self._clock() - started + delay > self._retry.budget or not deadline.fits(delay):
                 raise failure
             log.info("zoho: %s; retry %d in %.1fs", failure.code, attempt, delay)
             await asyncio.sleep(delay)
