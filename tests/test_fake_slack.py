@@ -207,8 +207,11 @@ async def test_chat_methods(fake: FakeSlack, client: AsyncWebClient) -> None:
         await client.chat_postMessage(channel="C2", text="hello")
     assert err.value.response["error"] == "not_in_channel"
 
-    await client.chat_postEphemeral(channel="C2", user="U1", text="psst")
-    assert fake.ephemerals == [{"channel": "C2", "user": "U1", "text": "psst"}]
+    await client.chat_postEphemeral(channel="C1", user="U1", text="psst")
+    assert fake.ephemerals == [{"channel": "C1", "user": "U1", "text": "psst"}]
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_postEphemeral(channel="C2", user="U1", text="psst")
+    assert err.value.response["error"] == "not_in_channel"
     with pytest.raises(SlackApiError) as err:
         await client.chat_postEphemeral(channel="C404", user="U1", text="psst")
     assert err.value.response["error"] == "channel_not_found"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from bot.config import load_settings
 from bot.fakes.harness import bot_env, command_body, sign
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho, Record
+from bot.limits import ByteBudget
 from bot.pipeline import Timing
 from bot.slack.app import create_app
 from bot.slack.server import create_web_app
@@ -72,9 +74,9 @@ async def make_bot(fakes: tuple[FakeZoho, FakeSlack]) -> AsyncIterator[BotFactor
     zoho_fake, slack_fake = fakes
     opened: list[tuple[httpx.AsyncClient, ZohoClient]] = []
 
-    async def factory(timing: Timing | None = None, **env: str) -> Bot:
+    async def factory(timing: Timing | None = None, photo_bytes: ByteBudget | None = None, **env: str) -> Bot:
         settings = load_settings(bot_env(zoho_fake, slack_fake, 3000, **env))
-        zoho = ZohoClient(settings.zoho, retry=FAST_RETRY)
+        zoho = ZohoClient(settings.zoho, retry=FAST_RETRY, photo_bytes=photo_bytes)
         background = Background()
         web = create_web_app(create_app(settings, zoho, background, timing), background, zoho, 5)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot")
@@ -318,3 +320,94 @@ async def test_unexpected_exception_before_the_ack_is_still_a_friendly_200(make_
     assert "Sorry" in ack["text"] and "`UNEXPECTED`" in ack["blocks"][1]["elements"][0]["text"]
     assert "parser exploded" not in str(ack)
     assert "RuntimeError: parser exploded" in caplog.text
+
+
+# --- the pipeline's own limits, through the listener ---------------------------------------------------
+
+async def test_beyond_max_in_flight_the_ack_says_busy_and_nothing_is_queued(make_bot: BotFactory) -> None:
+    bot = await make_bot(MAX_IN_FLIGHT="2", USER_RATE_LIMIT="0")
+    await bot.command("Contacts 0")  # warm the module list and token
+    await bot.settle()
+    bot.zoho.latency = 0.5
+    first, _ = await bot.command("Contacts 1")
+    second, _ = await bot.command("Contacts 2")
+    third, _ = await bot.command("Contacts 3")
+    assert "Fetching" in first["text"] and "Fetching" in second["text"]
+    assert third["response_type"] == "ephemeral" and bot.code_of(third) == "BUSY"
+    await bot.settle()
+    assert bot.zoho.photo_calls() == 3  # the warm-up and the two admitted: the third was never queued
+    again, _ = await bot.command("Contacts 4")
+    assert "Fetching" in again["text"]  # the places are given back
+    await bot.settle()
+    assert len(bot.slack.uploads) == 4
+
+
+async def test_budget_is_reserved_per_call_so_concurrent_commands_never_overshoot(make_bot: BotFactory) -> None:
+    bot = await make_bot(DAILY_ZOHO_BUDGET="20", USER_RATE_LIMIT="0", MAX_IN_FLIGHT="100")
+    bot.zoho.latency = 0.2
+    answers = await asyncio.gather(*(bot.command(f"Contacts {1000 + i}") for i in range(60)))
+    await bot.settle()
+    crm_calls = bot.zoho.photo_calls() + bot.zoho.module_calls()
+    assert crm_calls == 20  # one module list and 19 photos, then the budget is spent
+    codes = [bot.code_of(bot.replies(name)[0]) for _, name in answers if bot.replies(name)]
+    assert len(bot.slack.uploads) == 19
+    assert codes == ["BUDGET_EXHAUSTED"] * 41
+
+
+async def test_a_slow_zoho_times_out_as_zoho_and_leaves_slack_its_share(make_bot: BotFactory) -> None:
+    bot = await make_bot(Timing(deadline=1.2, slack_share=0.6), BLOCK_GUESTS="false")
+    bot.zoho.latency = 1.0
+    _, name = await bot.command("Contacts 1")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert bot.code_of(reply) == "TIMEOUT" and "Zoho CRM took too long" in reply["text"]
+
+
+async def test_a_slow_slack_times_out_as_slack(make_bot: BotFactory) -> None:
+    bot = await make_bot(Timing(deadline=1.0, slack_share=0.5), BLOCK_GUESTS="false")
+    bot.slack.latency = 0.45  # three upload steps: 1.35 s, more than the whole deadline
+    _, name = await bot.command("Contacts 1")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert bot.code_of(reply) == "SLACK_TIMEOUT" and "Slack took too long" in reply["text"]
+    assert bot.zoho.photo_calls() == 1
+
+
+async def test_expired_response_url_falls_back_to_an_ephemeral_message(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "5", Record(error="NO_PERMISSION"))
+    bot.slack.expired_response_urls = True
+    _, name = await bot.command("Contacts 5")
+    await bot.settle()
+    assert len(bot.replies(name)) == 1  # a 404 is not retried
+    [ephemeral] = bot.slack.ephemerals
+    assert ephemeral["channel"] == CHANNEL and ephemeral["user"] == "U0ALICE"
+    assert "`NO_PERMISSION`" in json.dumps(ephemeral["blocks"])
+    assert bot.slack.messages == []
+
+
+async def test_failing_response_url_is_retried_once_then_falls_back_to_a_dm(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    channel = "G0PRIVATE1"
+    bot.slack.add_channel(channel, kind="private", bot_member=False)
+    bot.zoho.add_record("Contacts", "5", Record(error="NO_PERMISSION"))
+    bot.slack.fail_response_urls = True
+    _, name = await bot.command("Contacts 5", channel=channel)
+    await bot.settle()
+    assert len(bot.replies(name)) == 2  # a 5xx gets one more try
+    assert bot.slack.count("chat.postEphemeral") == 1 and bot.slack.ephemerals == []  # not a member there
+    [dm] = bot.slack.messages
+    assert dm["channel"] == "DU0ALICE" and "`NO_PERMISSION`" in json.dumps(dm["blocks"])
+
+
+async def test_photo_bytes_held_at_once_are_bounded_and_given_back(make_bot: BotFactory) -> None:
+    photo = b"\xff\xd8\xff\xe0" + bytes(5 * 1024 * 1024)
+    room = ByteBudget(12 * 1024 * 1024)  # two 5 MB photos at a time
+    bot = await make_bot(photo_bytes=room, USER_RATE_LIMIT="0")
+    bot.zoho.default_record = Record(content=photo)
+    bot.slack.latency = 0.05
+    await asyncio.gather(*(bot.command(f"Contacts {i}") for i in range(6)))
+    await bot.settle()
+    assert len(bot.slack.uploads) == 6
+    assert 5 * 1024 * 1024 <= room.peak <= room.limit
+    assert room.held == 0  # every photo's room came back once its upload was done

@@ -48,7 +48,8 @@ conversations.open (docs: conversations.open)
 chat.postMessage / chat.postEphemeral (docs: chat.postMessage, chat.postEphemeral)
   * postMessage needs `text` or `blocks` (`no_text`), a known channel (`channel_not_found`) the bot
     is a member of (`not_in_channel`) and not archived (`is_archived`).
-  * postEphemeral needs `user` and a known channel (`channel_not_found`); membership is not modelled.
+  * postEphemeral needs `user` and a known channel the bot is a member of: `not_in_channel` for a public
+    channel it has not joined, `channel_not_found` for one it cannot see (both listed on the method page).
 
 users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
   * Answer from the test-configurable `users` / `usergroups` dicts; unknown ids answer
@@ -56,7 +57,9 @@ users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
 
 response_url (docs: "Handling user interaction" -> "Responding to interactions")
   * `POST /respond/<name>` records the JSON body and answers 200 `text/plain` `ok`
-    (`fail_response_urls` -> 500). The "five uses within 30 minutes" limit is not modelled.
+    (`fail_response_urls` -> 500; `expired_response_urls` -> 404 `expired_url`, what a URL past its
+    30 minutes or five uses answers: the status is from the issue tracker's report, the body text is
+    modelled, not documented). The five-uses count itself is not modelled.
 
 Not modelled: the `^[CGDZ][A-Z0-9]{8,}$` id pattern Slack enforces for `channel_id` (tests use
 short ids such as `C1`), real rate-limit tiers (use `fail_next`), and `thread_ts` validation.
@@ -156,7 +159,8 @@ class FakeSlack(ThreadedServer):
         super().__init__()
         self.bot_token = bot_token
         self.latency = latency
-        self.fail_response_urls = False
+        self.fail_response_urls = False  # every response URL answers 500
+        self.expired_response_urls = False  # every response URL answers 404 expired_url (older than 30 min)
         # Optional hooks for the benchmark, called on the server thread: `on_upload(upload)` for each
         # completed upload (with the lock held, so it must not call back into the fake) and
         # `on_response(name, body)` for each POST to a response URL. They must return quickly.
@@ -256,6 +260,7 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._init_state()
             self.fail_response_urls = False
+            self.expired_response_urls = False
 
     @property
     def calls(self) -> list[tuple[str, Params]]:
@@ -429,6 +434,8 @@ class FakeSlack(ThreadedServer):
             self.on_response(name, body)
         if self.fail_response_urls:
             return web.Response(status=500, text="internal_error")
+        if self.expired_response_urls:
+            return web.Response(status=404, text="expired_url")
         return web.Response(text="ok")
 
     # ------------------------------------------------------------------ method handlers (lock held)
@@ -585,7 +592,7 @@ class FakeSlack(ThreadedServer):
         _required(params, "channel", "user")
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             raise SlackError("no_text")
-        self._channel(_as_str(params["channel"]))
+        self._postable_channel(_as_str(params["channel"]))
         self._ephemerals.append(dict(params))
         return {"message_ts": self._next_ts()}
 
