@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import run as bench
 
 TOP_KEYS = {
@@ -18,6 +20,7 @@ TOP_KEYS = {
 PERCENTILES = {"p50", "p95", "p99", "max"}
 
 
+@pytest.mark.slow
 def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
     config = bench.Config(commands=5, concurrency=5, zoho_latency=0.0, slack_latency=0.0, photo_kb=8, timeout=20.0)
     results = bench.run(config)

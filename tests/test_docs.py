@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dotenv import dotenv_values
 
 from bot import config, messages
@@ -68,68 +69,6 @@ def fenced_blocks(text: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"^```[a-z]*\n(.*?)^```", text, re.MULTILINE | re.DOTALL)]
 
 
-def parse_yaml_subset(text: str) -> Any:
-    """Enough YAML for manifest.yml: nested mappings, lists of scalars or of mappings, plain scalars.
-
-    PyYAML is not a dependency; anything outside this subset fails loudly instead of being misread.
-    """
-    def without_comment(line: str) -> str:
-        quote = ""
-        for i, char in enumerate(line):
-            if quote:
-                quote = "" if char == quote else quote
-            elif char in "\"'":
-                quote = char
-            elif char == "#" and (i == 0 or line[i - 1] in " \t"):
-                return line[:i].rstrip()
-        return line.rstrip()
-
-    lines: list[tuple[int, str]] = []
-    for raw in text.splitlines():
-        assert "\t" not in raw, "tabs are not YAML indentation"
-        stripped = without_comment(raw)
-        if stripped.strip():
-            lines.append((len(stripped) - len(stripped.lstrip(" ")), stripped.strip()))
-
-    def scalar(value: str) -> Any:
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            return value[1:-1]
-        return {"true": True, "false": False}.get(value, value)
-
-    def block(i: int, indent: int) -> tuple[Any, int]:
-        if lines[i][1].startswith("- "):
-            items: list[Any] = []
-            while i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
-                item = lines[i][1][2:]
-                if re.match(r"^[\w.-]+:( |$)", item):  # a mapping inside a list item
-                    lines[i] = (indent + 2, item)
-                    value, i = mapping(i, indent + 2)
-                else:
-                    value, i = scalar(item), i + 1
-                items.append(value)
-            return items, i
-        return mapping(i, indent)
-
-    def mapping(i: int, indent: int) -> tuple[dict[str, Any], int]:
-        result: dict[str, Any] = {}
-        while i < len(lines) and lines[i][0] == indent:
-            match = re.fullmatch(r"([\w.-]+):(?: (.*))?", lines[i][1])
-            assert match, f"not in the YAML subset: {lines[i][1]!r}"
-            key, value = match.group(1), match.group(2)
-            assert key not in result, f"duplicate key {key!r}"
-            if value is not None:
-                result[key], i = scalar(value.strip()), i + 1
-            else:
-                assert i + 1 < len(lines) and lines[i + 1][0] > indent, f"{key!r} has no value"
-                result[key], i = block(i + 1, lines[i + 1][0])
-        assert i == len(lines) or lines[i][0] < indent, f"bad indentation at {lines[i][1]!r}"
-        return result, i
-
-    parsed, end = block(0, lines[0][0])
-    assert end == len(lines), f"could not parse from {lines[end][1]!r}"
-    return parsed
-
-
 @pytest.fixture(scope="module")
 def readme() -> str:
     return README.read_text(encoding="utf-8")
@@ -137,7 +76,7 @@ def readme() -> str:
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return parse_yaml_subset((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -257,15 +196,6 @@ def test_readme_explains_every_manifest_scope(readme: str, manifest: dict[str, A
     assert rows[0][0] == "Scope"
     assert {r[0] for r in rows[1:]} == set(manifest["oauth_config"]["scopes"]["bot"])
     assert all(r[1] for r in rows[1:])
-
-
-def test_yaml_subset_parser_reads_nesting() -> None:
-    parsed = parse_yaml_subset(
-        "a:\n  b: 'x # y'\n  c:\n    - one\n    - two\n  d:\n    - k: v\n      flag: true\n# note\ne: false\n"
-    )
-    assert parsed == {"a": {"b": "x # y", "c": ["one", "two"], "d": [{"k": "v", "flag": True}]}, "e": False}
-    with pytest.raises(AssertionError):
-        parse_yaml_subset("a:\n  b: 1\n c: 2\n")
 
 
 # --- (c) app.json and the settings -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psutil
+import pytest
 
 from bot.fakes.harness import BotProcess, bot_env, command_body, free_port, sign
 from bot.fakes.slack import FakeSlack
@@ -48,6 +49,7 @@ def inject(rng: random.Random, zoho: FakeZoho, slack: FakeSlack, record_id: str)
             slack.fail_next(step, kind)
 
 
+@pytest.mark.slow
 def test_soak_500_commands_with_random_faults() -> None:
     rng = random.Random(20261127)
     with FakeZoho(latency=0.02) as zoho, FakeSlack(latency=0.005) as slack:
