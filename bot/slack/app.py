@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import DailyBudget, Gate
 from bot.background import Background
 from bot.config import Settings
 from bot.slack import listeners
+from bot.slack.client import build_client
 from bot.slack.directory import SlackDirectory
 from bot.zoho import ZohoClient
 
@@ -50,7 +50,7 @@ def create_app(
 ) -> AsyncApp:
     """An AsyncApp whose listeners run on the event loop next to the async Zoho client."""
     slack = settings.slack
-    client = AsyncWebClient(token=slack.bot_token.reveal(), base_url=slack.api_url, timeout=SLACK_TIMEOUT)
+    client = build_client(slack.bot_token.reveal(), slack.api_url, SLACK_TIMEOUT)
     app = AsyncApp(
         client=client,
         signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
