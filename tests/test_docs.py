@@ -27,7 +27,7 @@ CONFIG_SOURCE = ROOT / "bot" / "config.py"
 FIXER_LABELS = {messages.Fixer.YOU: "you", messages.Fixer.ADMIN: "admin", messages.Fixer.CRM_USER: "CRM user"}
 ERRORS_HEADER = ["Code", "What the user sees", "Who fixes it", "What to do"]
 MANIFEST_SCOPES = {
-    "commands", "chat:write", "files:write", "files:read", "channels:join", "im:write", "users:read", "usergroups:read",
+    "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "usergroups:read",
 }
 PLATFORM_SET = {"PORT"}  # Heroku sets it for every web dyno; app.json must not ask for it
 DUMMY_REQUIRED = {

@@ -272,3 +272,64 @@ async def test_reset(fake: FakeSlack, client: AsyncWebClient) -> None:
     fake.reset()
     assert (fake.calls, fake.uploads, fake.is_member("C1")) == ([], [], False)
     assert (await client.auth_test())["ok"] is True
+
+
+@pytest.fixture
+def bare(fake: FakeSlack) -> AsyncWebClient:
+    """A client without slack_sdk's default retry handlers, to see each fault as it is."""
+    return AsyncWebClient(token=TOKEN, base_url=fake.api_url, retry_handlers=[])
+
+
+async def test_lost_answer_at_complete_shares_the_file_then_drops_the_connection(
+    fake: FakeSlack, bare: AsyncWebClient
+) -> None:
+    fake.add_channel("C1")
+    fake.drop_answer("files.completeUploadExternal")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await upload(bare, "C1")
+    [shared] = fake.uploads
+    assert (shared["channel_id"], shared["content"]) == ("C1", PHOTO)
+    assert fake.count("files.completeUploadExternal") == 1
+    await upload(bare, "C1")  # only the next call is dropped
+    assert len(fake.uploads) == 2
+
+
+@pytest.mark.parametrize("mode", ["file_not_found", "ok"])
+async def test_completing_a_completed_file_again_never_shares_it_twice(
+    fake: FakeSlack, bare: AsyncWebClient, mode: str
+) -> None:
+    fake.add_channel("C1")
+    fake.repeat_complete = mode  # type: ignore[assignment]
+    res = await bare.files_upload_v2(channel="C1", content=PHOTO, filename="a.jpg", title="t")
+    file_id = res["file"]["id"]
+    if mode == "ok":
+        again = await bare.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1")
+        assert [f["id"] for f in again["files"]] == [file_id]
+    else:
+        with pytest.raises(SlackApiError) as err:
+            await bare.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1")
+        assert err.value.response["error"] == "file_not_found"
+    assert len(fake.uploads) == 1
+
+
+async def test_lost_answer_at_the_upload_step_keeps_the_bytes(fake: FakeSlack, bare: AsyncWebClient) -> None:
+    fake.add_channel("C1")
+    url = await bare.files_getUploadURLExternal(filename="a.jpg", length=len(PHOTO))
+    fake.drop_answer("upload")
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            async with session.post(url["upload_url"], data=PHOTO):
+                pass
+    await bare.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id="C1")
+    assert fake.uploads[0]["content"] == PHOTO
+
+
+async def test_slow_answer_times_out_a_short_client(fake: FakeSlack) -> None:
+    fake.add_channel("C2", bot_member=False)
+    hasty = AsyncWebClient(token=TOKEN, base_url=fake.api_url, timeout=0.2, retry_handlers=[])  # type: ignore[arg-type]
+    fake.slow_next("conversations.join", 1.0)
+    with pytest.raises(TimeoutError):
+        await hasty.conversations_join(channel="C2")
+    assert fake.count("conversations.join") == 1
+    await hasty.conversations_join(channel="C2")  # only the next call is slow
+    assert fake.joins == ["C2"]

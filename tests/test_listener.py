@@ -170,7 +170,7 @@ async def test_guests_allowed_when_block_guests_is_off(make_bot: BotFactory) -> 
 
 async def test_slack_directory_failure_refuses_rather_than_guesses(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    bot.slack.fail_next("users.info", "internal_error", status=500)
+    bot.slack.fail_next("users.info", "internal_error", status=500, times=3)  # the call and its two retries
     _, name = await bot.command("Contacts 1")
     await bot.settle()
     assert bot.code_of(bot.replies(name)[0]) == "IDENTITY_UNKNOWN"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import deadline, messages
 from bot.deliver import Delivery, DeliveryError
 from bot.fakes.slack import FakeSlack
-from bot.slack import upload as upload_module
+from bot.slack import retry
+from bot.slack.client import build_client
 from bot.slack.upload import SlackDestination
 from bot.zoho import Photo
 
@@ -41,7 +43,7 @@ def slack() -> Iterator[FakeSlack]:
 
 
 class RecordedSleeps:
-    """Stands in for `asyncio` inside bot.slack.upload: records each retry delay instead of waiting."""
+    """Stands in for `asyncio` inside bot.slack.retry: records each retry delay instead of waiting."""
 
     def __init__(self) -> None:
         self.delays: list[float] = []
@@ -56,12 +58,12 @@ class RecordedSleeps:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> RecordedSleeps:
     recorded = RecordedSleeps()
-    monkeypatch.setattr(upload_module, "asyncio", recorded)
+    monkeypatch.setattr(retry, "asyncio", recorded)
     return recorded
 
 
-def destination(slack: FakeSlack, channel: str) -> SlackDestination:
-    return SlackDestination(AsyncWebClient(token=TOKEN, base_url=slack.api_url), channel, USER)
+def destination(slack: FakeSlack, channel: str, timeout: float = 10) -> SlackDestination:
+    return SlackDestination(build_client(TOKEN, slack.api_url, timeout), channel, USER)
 
 
 def completed(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -136,11 +138,19 @@ async def test_dm_that_cannot_be_opened_is_not_in_channel(slack: FakeSlack) -> N
     assert completed(slack) == []
 
 
-async def test_dm_open_server_error_is_not_in_channel(slack: FakeSlack) -> None:
+async def test_dm_open_server_error_is_retried(slack: FakeSlack, sleeps: RecordedSleeps) -> None:
     slack.fail_next("conversations.open", "internal_error", status=500)
+    assert await destination(slack, "G0PRIVATE").send(PHOTO) == Delivery(DM, direct_message=True)
+    assert slack.count("conversations.open") == 2
+    assert_delivered_once(slack, DM)
+
+
+async def test_dm_open_persistent_server_error_is_not_in_channel(slack: FakeSlack, sleeps: RecordedSleeps) -> None:
+    slack.fail_next("conversations.open", "internal_error", status=500, times=3)
     with pytest.raises(DeliveryError) as info:
         await destination(slack, "G0PRIVATE").send(PHOTO)
     assert info.value.code == "not_in_channel"
+    assert slack.count("conversations.open") == 3
     assert completed(slack) == []
 
 
@@ -151,85 +161,195 @@ async def test_photos_never_go_anywhere_but_the_channel_or_the_requesters_dm(sla
     assert len(completed(slack)) == 5
 
 
-# --- Rate limits and server errors -------------------------------------------------------------------
+# --- Rate limits and server errors: each call retried on its own -----------------------------------------
+
+
+def step_counts(slack: FakeSlack) -> list[int]:
+    return [slack.count(step) for step in STEPS]
+
+
+def completed_file_ids(slack: FakeSlack) -> list[str]:
+    """The file id each files.completeUploadExternal call asked to complete."""
+    ids = []
+    for method, params in slack.calls:
+        if method == "files.completeUploadExternal":
+            [entry] = json.loads(params["files"])
+            ids.append(entry["id"])
+    return ids
 
 
 @pytest.mark.parametrize("step", STEPS)
-async def test_short_rate_limit_is_retried_once_at_each_step(
-    slack: FakeSlack, sleeps: RecordedSleeps, step: str
-) -> None:
+async def test_short_rate_limit_retries_only_that_call(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
     slack.fail_next(step, "ratelimited", status=429, retry_after=1)
     delivery = await destination(slack, "C0MEMBER").send(PHOTO)
     assert delivery == Delivery("C0MEMBER")
-    assert slack.count(step) == 2
+    assert step_counts(slack) == [2 if s == step else 1 for s in STEPS]
     assert_delivered_once(slack, "C0MEMBER")
-    assert len(sleeps.delays) == 1
+    assert sleeps.delays == [1.0]
 
 
-@pytest.mark.parametrize("step", API_STEPS)
+@pytest.mark.parametrize("step", STEPS)
 async def test_retry_waits_as_long_as_retry_after_says(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
+    """Also at the upload-URL step, whose Retry-After slack_sdk's retry handlers do see."""
     slack.fail_next(step, "ratelimited", status=429, retry_after=2)
     await destination(slack, "C0MEMBER").send(PHOTO)
     assert sleeps.delays == [2.0]
+    assert_delivered_once(slack, "C0MEMBER")
 
 
-@pytest.mark.parametrize("step", API_STEPS)
-async def test_long_rate_limit_gives_up_without_waiting(slack: FakeSlack, step: str) -> None:
-    slack.fail_next(step, "ratelimited", status=429, retry_after=30)
+@pytest.mark.parametrize(("seconds_left", "retry_after", "waits"), [(10, 3, True), (3, 3, False), (3, 10, False)])
+async def test_rate_limit_is_waited_only_when_it_fits_the_deadline(
+    slack: FakeSlack, sleeps: RecordedSleeps, seconds_left: float, retry_after: int, waits: bool
+) -> None:
+    slack.fail_next("files.completeUploadExternal", "ratelimited", status=429, retry_after=retry_after)
+    with deadline.within(seconds_left):
+        if waits:
+            assert await destination(slack, "C0MEMBER").send(PHOTO) == Delivery("C0MEMBER")
+        else:
+            with pytest.raises(DeliveryError) as info:
+                await destination(slack, "C0MEMBER").send(PHOTO)
+            assert info.value.code == "ratelimited"
+    assert sleeps.delays == ([float(retry_after)] if waits else [])
+    assert slack.count("files.completeUploadExternal") == (2 if waits else 1)
+    assert len(completed(slack)) == (1 if waits else 0)
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_rate_limit_longer_than_the_deadline_gives_up_promptly(slack: FakeSlack, step: str) -> None:
+    slack.fail_next(step, "ratelimited", status=429, retry_after=4)
     started = time.monotonic()
-    with pytest.raises(DeliveryError) as info:
+    with deadline.within(3), pytest.raises(DeliveryError) as info:
         await destination(slack, "C0MEMBER").send(PHOTO)
-    assert time.monotonic() - started < 5
-    assert info.value.code == "ratelimited"
+    assert time.monotonic() - started < 2  # well under the 4 s Retry-After: nobody waited for it
+    assert info.value.code == "ratelimited"  # also at the upload step, without reading slack_sdk's message
     assert slack.count(step) == 1
     assert completed(slack) == []
 
 
-async def test_rate_limit_at_the_upload_step_is_retried_once_after_a_short_pause(
-    slack: FakeSlack, sleeps: RecordedSleeps
+@pytest.mark.parametrize("step", STEPS)
+async def test_long_rate_limit_outside_a_deadline_is_not_waited(
+    slack: FakeSlack, sleeps: RecordedSleeps, step: str
 ) -> None:
-    """slack_sdk keeps neither the status nor Retry-After of the upload-URL step, only "status: 429" in its
-    message: we recognise it as ratelimited and try once more after a fixed second."""
-    slack.fail_next("upload", "ratelimited", status=429, retry_after=30)
-    await destination(slack, "C0MEMBER").send(PHOTO)
-    assert sleeps.delays == [1.0]
-    slack.fail_next("upload", "ratelimited", status=429, retry_after=30, times=2)
+    slack.fail_next(step, "ratelimited", status=429, retry_after=30)
     with pytest.raises(DeliveryError) as info:
         await destination(slack, "C0MEMBER").send(PHOTO)
     assert info.value.code == "ratelimited"
+    assert sleeps.delays == []
+    assert slack.count(step) == 1
 
 
 @pytest.mark.parametrize("step", STEPS)
-async def test_rate_limited_twice_is_not_delivered(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
-    slack.fail_next(step, "ratelimited", status=429, retry_after=1, times=2)
+async def test_rate_limited_three_times_is_not_delivered(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
+    slack.fail_next(step, "ratelimited", status=429, retry_after=1, times=3)
     with pytest.raises(DeliveryError) as info:
         await destination(slack, "C0MEMBER").send(PHOTO)
-    assert info.value.code in ("ratelimited", "SLACK_ERROR")
-    assert slack.count(step) == 2
+    assert info.value.code == "ratelimited"
+    assert slack.count(step) == 1 + retry.MAX_RETRIES
     assert completed(slack) == []
 
 
-@pytest.mark.parametrize("status", [500, 503])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 @pytest.mark.parametrize("step", STEPS)
-async def test_server_error_once_is_retried_and_delivered(
+async def test_server_error_retries_only_that_call(
     slack: FakeSlack, sleeps: RecordedSleeps, step: str, status: int
 ) -> None:
     slack.fail_next(step, "internal_error", status=status)
     delivery = await destination(slack, "C0MEMBER").send(PHOTO)
     assert delivery == Delivery("C0MEMBER")
-    assert slack.count(step) == 2
-    assert sleeps.delays == [upload_module.SERVER_RETRY_DELAY]
+    assert step_counts(slack) == [2 if s == step else 1 for s in STEPS]
+    assert sleeps.delays == [retry.BACKOFF[0]]
     assert_delivered_once(slack, "C0MEMBER")
 
 
 @pytest.mark.parametrize("step", STEPS)
-async def test_server_error_twice_is_slack_error(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
-    slack.fail_next(step, "internal_error", status=500, times=2)
+async def test_server_error_twice_is_retried_twice(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
+    slack.fail_next(step, "internal_error", status=502, times=2)
+    assert await destination(slack, "C0MEMBER").send(PHOTO) == Delivery("C0MEMBER")
+    assert sleeps.delays == list(retry.BACKOFF)
+    assert slack.count(step) == 3
+    assert_delivered_once(slack, "C0MEMBER")
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_server_error_three_times_is_slack_error(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
+    slack.fail_next(step, "internal_error", status=500, times=3)
     with pytest.raises(DeliveryError) as info:
         await destination(slack, "C0MEMBER").send(PHOTO)
     assert info.value.code == "SLACK_ERROR"
-    assert slack.count(step) == 2
+    assert slack.count(step) == 3
     assert completed(slack) == []
+
+
+async def test_server_error_is_not_retried_without_room_in_the_deadline(
+    slack: FakeSlack, sleeps: RecordedSleeps
+) -> None:
+    slack.fail_next("files.completeUploadExternal", "internal_error", status=503)
+    with deadline.within(0.5), pytest.raises(DeliveryError) as info:
+        await destination(slack, "C0MEMBER").send(PHOTO)
+    assert info.value.code == "SLACK_ERROR"
+    assert sleeps.delays == []
+    assert slack.count("files.completeUploadExternal") == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [("ratelimited", 429), ("internal_error", 500), ("bad_gateway", 502), ("lost", "file_not_found"), ("lost", "ok")],
+    ids=["429", "500", "502", "lost-then-refused", "lost-then-ok"],
+)
+async def test_complete_is_retried_for_the_same_file_and_shared_once(
+    slack: FakeSlack, sleeps: RecordedSleeps, fault: tuple[str, Any]
+) -> None:
+    """A lost answer: Slack shared the file, then the connection dropped; the repeated call may be refused
+    (`file_not_found`, the default of the fake) or answered `ok` for the same file: either way it is delivered."""
+    error, how = fault
+    if error == "lost":
+        slack.repeat_complete = how
+        slack.drop_answer("files.completeUploadExternal")
+    else:
+        slack.fail_next("files.completeUploadExternal", error, status=how, retry_after=1)
+    delivery = await destination(slack, "C0MEMBER").send(PHOTO)
+    assert delivery == Delivery("C0MEMBER")
+    assert step_counts(slack) == [1, 1, 2]
+    first, second = completed_file_ids(slack)
+    assert first == second
+    upload = assert_delivered_once(slack, "C0MEMBER")
+    assert upload["file_id"] == first
+
+
+async def test_lost_answer_then_rate_limit_is_still_delivered_once(slack: FakeSlack, sleeps: RecordedSleeps) -> None:
+    slack.drop_answer("files.completeUploadExternal")
+    slack.fail_next("files.completeUploadExternal", "ratelimited", status=429, retry_after=1)
+    assert await destination(slack, "C0MEMBER").send(PHOTO) == Delivery("C0MEMBER")
+    assert step_counts(slack) == [1, 1, 3]
+    assert len(set(completed_file_ids(slack))) == 1
+    assert_delivered_once(slack, "C0MEMBER")
+
+
+async def test_file_not_found_without_a_lost_answer_is_an_error(slack: FakeSlack, sleeps: RecordedSleeps) -> None:
+    """Only a repetition after an unheard try counts as done; a plain refusal is not a delivery."""
+    slack.fail_next("files.completeUploadExternal", "file_not_found")
+    with pytest.raises(DeliveryError) as info:
+        await destination(slack, "C0MEMBER").send(PHOTO)
+    assert info.value.code == "SLACK_ERROR"
+    assert completed(slack) == []
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_timeout_retries_only_that_call(slack: FakeSlack, step: str) -> None:
+    slack.slow_next(step, 2.0)
+    delivery = await destination(slack, "C0MEMBER", timeout=0.3).send(PHOTO)
+    assert delivery == Delivery("C0MEMBER")
+    assert step_counts(slack) == [2 if s == step else 1 for s in STEPS]
+    assert len(set(completed_file_ids(slack))) == 1
+    assert_delivered_once(slack, "C0MEMBER")
+
+
+@pytest.mark.parametrize("step", ["files.getUploadURLExternal", "upload"])
+async def test_lost_answer_retries_only_that_call(slack: FakeSlack, sleeps: RecordedSleeps, step: str) -> None:
+    slack.drop_answer(step)
+    assert await destination(slack, "C0MEMBER").send(PHOTO) == Delivery("C0MEMBER")
+    assert step_counts(slack) == [2 if s == step else 1 for s in STEPS]
+    assert_delivered_once(slack, "C0MEMBER")
 
 
 async def test_server_error_after_joining_is_retried(slack: FakeSlack, sleeps: RecordedSleeps) -> None:

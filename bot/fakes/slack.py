@@ -30,6 +30,10 @@ files.completeUploadExternal (docs: files.completeUploadExternal)
   * `files` is a JSON array of `{"id", "title"?}`; an id never issued, or whose bytes never
     arrived, answers `file_not_found` ("Could not find the file from the upload ticket"); a
     malformed `files` answers `invalid_arguments`.
+  * "This method can only be called once" (the method page's usage info). What Slack answers when it is
+    called again for an already-completed file id is NOT documented; the fake answers `file_not_found`
+    (the upload ticket is used up) by default, or, with `repeat_complete = "ok"`, `ok: true` with the same
+    file and without sharing it again. The bot must cope with both.
   * With `channel_id` (or `channels`), the channel must exist and the bot must be a member:
     `not_in_channel` for a channel the bot can see but has not joined (what Slack really answers
     for a public channel, although the method page does not list it), `channel_not_found` for a
@@ -60,6 +64,17 @@ response_url (docs: "Handling user interaction" -> "Responding to interactions")
     (`fail_response_urls` -> 500; `expired_response_urls` -> 404 `expired_url`, what a URL past its
     30 minutes or five uses answers: the status is from the issue tracker's report, the body text is
     modelled, not documented). The five-uses count itself is not modelled.
+
+Failure modes (`fail_next`, `drop_answer`, `slow_next`; each applies to the next call(s) of one method,
+"upload" being the upload-URL POST)
+  * An error answer or an HTTP status (429 with `Retry-After`, 5xx): docs.slack.dev "Rate limits" (429,
+    `Retry-After`); 5xx are the server errors slack_sdk's `AsyncServerErrorRetryHandler` exists for.
+  * A lost answer: the call is performed (file shared, channel joined...) and the connection is then closed
+    without any response, so the client sees `ServerDisconnectedError`. Slack does not document this; it is
+    the "Connection reset by peer" / disconnect case slack_sdk's `AsyncConnectionErrorRetryHandler` retries
+    (slack_sdk `http_retry/builtin_async_handlers.py`), and what any network can do to any answer.
+  * A slow answer: the server waits before handling the call, so a client with a shorter timeout gives up;
+    the wait comes first, and aiohttp cancels the handler when the client goes away, so nothing is done.
 
 Not modelled: the `^[CGDZ][A-Z0-9]{8,}$` id pattern Slack enforces for `channel_id` (tests use
 short ids such as `C1`), real rate-limit tiers (use `fail_next`), and `thread_ts` validation.
@@ -115,6 +130,8 @@ class _Fault:
     remaining: int
     status: int
     retry_after: int | None
+    kind: Literal["answer", "drop", "slow"] = "answer"
+    delay: float = 0.0
 
 
 @dataclass
@@ -161,6 +178,8 @@ class FakeSlack(ThreadedServer):
         self.latency = latency
         self.fail_response_urls = False  # every response URL answers 500
         self.expired_response_urls = False  # every response URL answers 404 expired_url (older than 30 min)
+        # What a repeated files.completeUploadExternal for an already-completed file answers (see module doc).
+        self.repeat_complete: Literal["file_not_found", "ok"] = "file_not_found"
         # Optional hooks for the benchmark, called on the server thread: `on_upload(upload)` for each
         # completed upload (with the lock held, so it must not call back into the fake) and
         # `on_response(name, body)` for each POST to a response URL. They must return quickly.
@@ -191,6 +210,7 @@ class FakeSlack(ThreadedServer):
         self._faults: dict[str, list[_Fault]] = {}
         self._pending: dict[str, _PendingFile] = {}  # upload key -> file
         self._files_by_id: dict[str, str] = {}  # file id -> upload key
+        self._completed: dict[str, dict[str, Any]] = {}  # file id -> the file as completeUploadExternal gave it
         self._calls: list[tuple[str, Params]] = []
         self._uploads: list[dict[str, Any]] = []
         self._responses: list[tuple[str, Any]] = []
@@ -250,6 +270,16 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(error, times, status, retry_after))
 
+    def drop_answer(self, method: str, times: int = 1) -> None:
+        """Perform the next `times` calls of `method`, then close the connection without answering (a lost answer)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(_Fault("", times, 0, None, kind="drop"))
+
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Wait `seconds` before handling the next `times` calls of `method` (a client may time out first)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(_Fault("", times, 0, None, kind="slow", delay=seconds))
+
     def count(self, method: str) -> int:
         """How many times `method` was called (including failed calls)."""
         with self._lock:
@@ -261,6 +291,7 @@ class FakeSlack(ThreadedServer):
             self._init_state()
             self.fail_response_urls = False
             self.expired_response_urls = False
+            self.repeat_complete = "file_not_found"
 
     @property
     def calls(self) -> list[tuple[str, Params]]:
@@ -381,8 +412,22 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._calls.append((method, dict(params)))
         fault = self._take_fault(method)
-        if fault is not None:
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        elif fault is not None and fault.kind == "answer":
             return self._fault_response(fault)
+        response = self._answer(method, params, bearer, arg_token)
+        if fault is not None and fault.kind == "drop":
+            self._drop(request)
+        return response
+
+    @staticmethod
+    def _drop(request: web.Request) -> None:
+        """Close the connection before the answer is written: the client sees the server disconnect."""
+        if request.transport is not None:
+            request.transport.close()
+
+    def _answer(self, method: str, params: Params, bearer: str | None, arg_token: str | None) -> web.Response:
         handler = self._handlers.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -412,13 +457,17 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._calls.append(("upload", {"key": key, "length": len(content)}))
         fault = self._take_fault("upload")
-        if fault is not None:
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        elif fault is not None and fault.kind == "answer":
             return self._fault_response(fault, plain=True)
         with self._lock:
             pending = self._pending.get(key)
             if pending is None:
                 return web.Response(status=404, text="Not Found")
             pending.content = content
+        if fault is not None and fault.kind == "drop":
+            self._drop(request)
         return web.Response(text=f"OK - {len(content)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
@@ -501,6 +550,11 @@ class FakeSlack(ThreadedServer):
             channel_ids.extend(c for c in (_as_str(params["channels"]) or "").split(",") if c)
         for cid in channel_ids:
             self._postable_channel(cid)
+        again = [self._completed.get(str(f["id"])) for f in files]
+        if all(again):
+            if self.repeat_complete == "ok":
+                return {"files": [dict(f) for f in again if f]}
+            raise SlackError("file_not_found")
         resolved: list[tuple[dict[str, Any], str, _PendingFile]] = []
         for f in files:
             key = self._files_by_id.get(str(f["id"]))
@@ -528,18 +582,18 @@ class FakeSlack(ThreadedServer):
                 self._uploads.append(upload)
                 if self.on_upload is not None:
                     self.on_upload(dict(upload))
-            out.append(
-                {
-                    "id": pending.file_id,
-                    "title": title,
-                    "name": pending.filename,
-                    "size": len(pending.content or b""),
-                    "channels": [c for c in channel_ids if self._channels[c].kind == "public"],
-                    "groups": [c for c in channel_ids if self._channels[c].kind == "private"],
-                    "ims": [c for c in channel_ids if self._channels[c].kind == "im"],
-                }
-            )
-        return {"files": out}
+            done = {
+                "id": pending.file_id,
+                "title": title,
+                "name": pending.filename,
+                "size": len(pending.content or b""),
+                "channels": [c for c in channel_ids if self._channels[c].kind == "public"],
+                "groups": [c for c in channel_ids if self._channels[c].kind == "private"],
+                "ims": [c for c in channel_ids if self._channels[c].kind == "im"],
+            }
+            self._completed[pending.file_id] = done
+            out.append(done)
+        return {"files": [dict(f) for f in out]}
 
     def _conversations_join(self, params: Params) -> dict[str, Any]:
         _required(params, "channel")

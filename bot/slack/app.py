@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Gate
 from bot.background import Background
@@ -17,6 +16,7 @@ from bot.config import Settings
 from bot.limits import DailyBudget, SlidingWindowLimiter
 from bot.pipeline import Pipeline, Timing
 from bot.slack import listeners
+from bot.slack.client import build_client
 from bot.slack.directory import SlackDirectory
 from bot.zoho import ZohoClient
 
@@ -32,7 +32,9 @@ async def pooled_session(bolt: AsyncApp) -> AsyncIterator[None]:
     Without it slack_sdk opens a new session, and a new TLS connection, for each of the three upload steps.
     It must be created inside the running event loop, so the server opens it at start-up.
     """
-    session = aiohttp.ClientSession()
+    # A session set on the client brings its own timeout (slack_sdk then ignores the client's): without one,
+    # a hung call would wait aiohttp's default 5 minutes and the timeout retries would never start.
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT))
     bolt.client.session = session
     try:
         yield
@@ -52,7 +54,7 @@ def create_app(
 ) -> AsyncApp:
     """An AsyncApp whose listeners run on the event loop next to the async Zoho client."""
     slack = settings.slack
-    client = AsyncWebClient(token=slack.bot_token.reveal(), base_url=slack.api_url, timeout=SLACK_TIMEOUT)
+    client = build_client(slack.bot_token.reveal(), slack.api_url, SLACK_TIMEOUT)
     app = AsyncApp(
         client=client,
         signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",

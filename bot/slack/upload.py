@@ -1,13 +1,15 @@
 """Putting the photo into the conversation where it was asked for, or into the requester's DM.
 
 slack_sdk's `files_upload_v2` does the three steps (getUploadURLExternal, upload, completeUploadExternal).
-A bot must be a member of the channel: in a public channel we join and retry once; anywhere else the
-photo goes to the requester by DM and they are told how to invite the bot. Photos never go anywhere else.
+Each step is retried on its own by the client's retry handlers (bot.slack.retry), so the photo is never
+uploaded twice: when files.completeUploadExternal's answer was lost and its repetition is refused because the
+file is already shared, the photo is delivered. A bot must be a member of the channel: in a public channel we
+join and upload again; anywhere else the photo goes to the requester by DM and they are told how to invite the
+bot. Photos never go anywhere else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
@@ -16,47 +18,51 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.deliver import Delivery, DeliveryError
+from bot.slack import retry
+from bot.slack.retry import AttemptLog
 from bot.zoho import Photo
 
 log = logging.getLogger(__name__)
 
 NOT_MEMBER = ("not_in_channel", "channel_not_found")
 SAME_AS = {"token_revoked": "invalid_auth", "account_inactive": "invalid_auth", "not_authed": "invalid_auth"}
-MAX_RETRY_AFTER = 5.0  # wait for Slack's Retry-After only when it is this short
-SERVER_RETRY_DELAY = 0.5
-UPLOAD_STEP_RETRY_DELAY = 1.0  # Retry-After is not visible at the upload-URL step
+COMPLETE = "files.completeUploadExternal"
 
 
-def slack_error(exc: Exception) -> tuple[str, float | None, bool]:
-    """(error code, Retry-After seconds, worth one more try) for anything a Slack call raised.
+def slack_error(exc: Exception, attempts: AttemptLog | None = None) -> str:
+    """The catalogue code for anything a Slack call raised once its retries were spent.
 
     Codes the words catalogue has no entry for become SLACK_ERROR (the raw code goes to the log).
     """
-    code, retry_after, retryable = _classify(exc)
+    code = _code(exc, attempts)
     code = SAME_AS.get(code, code)
     if code not in messages.CATALOGUE and code not in NOT_MEMBER:
         code = "SLACK_ERROR"
-    return code, retry_after, retryable
+    return code
 
 
-def _classify(exc: Exception) -> tuple[str, float | None, bool]:
-    if isinstance(exc, SlackRequestError) and "status: 429" in str(exc):
-        # The upload-URL step: slack_sdk keeps neither status nor headers, only this message.
-        return "ratelimited", UPLOAD_STEP_RETRY_DELAY, True
+def _code(exc: Exception, attempts: AttemptLog | None) -> str:
     if isinstance(exc, SlackApiError):
-        response = exc.response
-        status = response.status_code
-        if status == 429:
-            raw = response.headers.get("Retry-After", "1")
-            retry_after = float(raw) if str(raw).strip().isdigit() else 1.0
-            return "ratelimited", retry_after, retry_after <= MAX_RETRY_AFTER
-        if status >= 500:
-            return "SLACK_ERROR", SERVER_RETRY_DELAY, True
-        data = response.data if isinstance(response.data, dict) else {}
-        return str(data.get("error") or "SLACK_ERROR"), None, False
-    if isinstance(exc, SlackRequestError | aiohttp.ClientError | asyncio.TimeoutError):
-        return "SLACK_ERROR", SERVER_RETRY_DELAY, True
-    raise exc
+        if exc.response.status_code == 429:
+            return "ratelimited"
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return str(data.get("error") or "SLACK_ERROR")
+    if isinstance(exc, SlackRequestError) and attempts is not None:
+        # The upload-URL step: slack_sdk raises this without the status, which the attempt log kept.
+        return "ratelimited" if attempts.last_status(retry.UPLOAD_URL) == 429 else "SLACK_ERROR"
+    return "SLACK_ERROR"
+
+
+def already_completed(exc: Exception, attempts: AttemptLog) -> bool:
+    """Whether files.completeUploadExternal refused a repetition because an earlier try, unheard, shared the file.
+
+    Slack documents only that the method "can only be called once"; a repetition for a completed file may be
+    refused with `file_not_found` (or answered `ok`, which needs nothing here).
+    """
+    if not isinstance(exc, SlackApiError) or retry.call_name(exc.response.api_url) != COMPLETE:
+        return False
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    return data.get("error") == "file_not_found" and attempts.outcome_unknown(COMPLETE)
 
 
 class SlackDestination:
@@ -91,8 +97,8 @@ class SlackDestination:
         return Delivery(dm, direct_message=True)
 
     async def _upload(self, photo: Photo, channel_id: str) -> None:
-        """One upload, with one more try after a short Retry-After or a Slack server error."""
-        for attempt in (1, 2):
+        """One files_upload_v2; its calls are retried one by one by the client, never the upload as a whole."""
+        with retry.recording() as attempts:
             try:
                 await self.client.files_upload_v2(
                     channel=channel_id,
@@ -101,13 +107,11 @@ class SlackDestination:
                     title=messages.photo_title(photo.module, photo.record_id),
                     initial_comment=messages.photo_comment(self.user_id, photo.module, photo.record_id),
                 )
-                return
-            except Exception as exc:  # noqa: BLE001 - classified below; anything unknown is re-raised
-                code, delay, retryable = slack_error(exc)
-                if attempt == 2 or not retryable or delay is None:
-                    raise DeliveryError(code, _detail(exc)) from None
-                log.info("slack upload: %s; retrying in %.1fs", code, delay)
-                await asyncio.sleep(delay)
+            except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
+                if already_completed(exc, attempts):
+                    log.info("slack upload: completed by a try whose answer was lost")
+                    return
+                raise DeliveryError(slack_error(exc, attempts), _detail(exc)) from None
 
     async def _join(self) -> bool:
         if self.channel_id.startswith("D"):
@@ -115,7 +119,7 @@ class SlackDestination:
         try:
             await self.client.conversations_join(channel=self.channel_id)
         except Exception as exc:  # noqa: BLE001
-            code, _, _ = slack_error(exc)
+            code = slack_error(exc)
             log.info("slack: cannot join %s (%s); sending by DM", self.channel_id, code)
             return False
         return True
@@ -124,7 +128,7 @@ class SlackDestination:
         try:
             response = await self.client.conversations_open(users=self.user_id)
         except Exception as exc:  # noqa: BLE001
-            code, _, _ = slack_error(exc)
+            code = slack_error(exc)
             raise DeliveryError("not_in_channel", f"conversations.open: {code}") from None
         channel = response.get("channel") or {}
         if not channel.get("id"):
