@@ -129,7 +129,7 @@ async def test_the_pooled_session_bounds_each_call() -> None:
     from bot.slack.client import build_client
 
     bolt = AsyncApp(client=build_client("xoxb-dummy", "http://127.0.0.1:9/api/", SLACK_TIMEOUT),
-                    signing_secret="s", token_verification_enabled=False)
+                    signing_secret="s")
     async with pooled_session(bolt):
         assert bolt.client.session is not None
         assert bolt.client.session.timeout.total == SLACK_TIMEOUT
