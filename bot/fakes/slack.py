@@ -178,6 +178,7 @@ class FakeSlack(ThreadedServer):
         self.latency = latency
         self.fail_response_urls = False  # every response URL answers 500
         self.expired_response_urls = False  # every response URL answers 404 expired_url (older than 30 min)
+        self.keep_content = True  # False: completed uploads record only their length (benchmarks with big photos)
         # What a repeated files.completeUploadExternal for an already-completed file answers (see module doc).
         self.repeat_complete: Literal["file_not_found", "ok"] = "file_not_found"
         # Optional hooks for the benchmark, called on the server thread: `on_upload(upload)` for each
@@ -576,7 +577,8 @@ class FakeSlack(ThreadedServer):
                     "title": title,
                     "initial_comment": _as_str(params.get("initial_comment")),
                     "thread_ts": _as_str(params.get("thread_ts")),
-                    "content": pending.content,
+                    "content": pending.content if self.keep_content else None,
+                    "length": len(pending.content or b""),
                     "completed_at": completed_at,
                 }
                 self._uploads.append(upload)
