@@ -3,7 +3,8 @@
 Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v8 OpenAPI files):
 - `POST /oauth/v2/token` (refresh-token grant, query string or form): success names `api_domain`
   (this server); failures come as HTTP 200 with an `error` key; the 11th token within 10 minutes
-  gets `Access Denied` and the client stays blocked for the rest of the window. Every token request's
+  gets `Access Denied` and the client stays blocked for the rest of the window (Zoho Accounts, "Refresh
+  access token": https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html). Every token request's
   `grant_type` is kept in `token_grants`, so a test can show a refresh really was asked for.
 - Token endpoint faults (`fail_next("token", ...)`): a 5xx page, a hang-up, or (with `token_latency`)
   an answer slower than the client waits. Zoho documents none of these for its accounts server; they are
