@@ -121,6 +121,28 @@ async def test_one_early_refresh_for_many_concurrent_commands(fake: FakeZoho) ->
     assert fake.token_requests == 2
 
 
+async def test_a_slow_early_refresh_holds_up_only_the_command_that_started_it(fake: FakeZoho) -> None:
+    clock = Clock()
+    client = client_at(fake, clock)
+    try:
+        first = await client.tokens.get()
+        clock.now += 150
+        fake.token_latency = 2.0
+        slow = asyncio.create_task(client.tokens.get())
+        for _ in range(500):  # until the refresh has reached the token endpoint
+            if fake.token_requests == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert fake.token_requests == 2
+        assert await client.tokens.get() is first  # answered at once, from the valid token
+        assert not slow.done()
+        refreshed = await slow
+    finally:
+        await client.aclose()
+    assert refreshed is not first and refreshed.value == SECOND_TOKEN
+    assert fake.token_requests == 2
+
+
 async def test_zoho_throttling_an_early_refresh_keeps_the_valid_token(fake: FakeZoho) -> None:
     clock = Clock()
     client = client_at(fake, clock)

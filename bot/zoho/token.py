@@ -73,8 +73,8 @@ class TokenManager:
     async def get(self) -> AccessToken:
         """A valid token, refreshed a few minutes before it expires when the token endpoint allows."""
         token = self._token
-        if token is not None and self._usable_now(token):
-            return token
+        if token is not None and (self._usable_now(token) or (self._lock.locked() and self._valid(token))):
+            return token  # fresh, or still valid while a refresh is paused or already under way elsewhere
         async with self._lock:
             token = self._token
             if token is not None and self._usable_now(token):
