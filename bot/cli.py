@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from bot import messages
@@ -22,10 +25,12 @@ PROG = "python -m bot photo"
 
 
 class FileDestination:
-    """Writes the photo to a file (or a directory, using Zoho's file name)."""
+    """Writes the photo to a file (or a directory, using Zoho's file name); never over an existing file
+    unless `force`, so a typo in `-o` can't destroy something else."""
 
-    def __init__(self, target: Path | None) -> None:
+    def __init__(self, target: Path | None, force: bool = False) -> None:
         self.target = target
+        self.force = force
         self.written: Path | None = None
 
     async def send(self, photo: Photo) -> Delivery:
@@ -33,11 +38,49 @@ class FileDestination:
         if path.is_dir():
             path = path / photo.filename
         try:
-            path.write_bytes(photo.content)
+            if self.force:
+                _replace(path, photo.content)
+            else:
+                _create(path, photo.content)
+        except FileExistsError:
+            raise DeliveryError("FILE_EXISTS", f"{path} already exists") from None
         except OSError as exc:
             raise DeliveryError("SAVE_FAILED", f"cannot write {path}: {exc.strerror}") from None
         self.written = path
         return Delivery(channel_id=str(path))
+
+
+def _create(path: Path, content: bytes) -> None:
+    """A new file only ('xb'); a half-written one is removed."""
+    out = path.open("xb")
+    try:
+        with out:
+            out.write(content)
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write beside `path`, then rename over it: the old file stays whole until the new one is complete."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        if path.exists():
+            shutil.copymode(path, temp)  # the overwritten file keeps its permissions
+        else:
+            os.chmod(temp, 0o666 & ~_umask())  # as a plainly created file would be, not mkstemp's 0600
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def photo_command(argv: list[str]) -> int:
@@ -47,6 +90,7 @@ def photo_command(argv: list[str]) -> int:
     parser.add_argument("module", help="module name, e.g. Contacts (or a Zoho CRM record link)")
     parser.add_argument("record_id", nargs="?", default="", help="the record id (digits)")
     parser.add_argument("-o", "--output", type=Path, help="file or folder to write (default: Zoho's file name)")
+    parser.add_argument("-f", "--force", action="store_true", help="overwrite the output file if it exists")
     parser.add_argument("-v", "--verbose", action="store_true", help="log the Zoho calls")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -65,7 +109,7 @@ def photo_command(argv: list[str]) -> int:
         return 2
 
     async def run() -> int:
-        destination = FileDestination(args.output)
+        destination = FileDestination(args.output, force=args.force)
         async with ZohoClient(settings) as zoho:
             outcome = await deliver_photo(parsed, zoho, destination)
         if outcome.explanation is not None:

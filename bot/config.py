@@ -6,6 +6,7 @@ instead of discovering the mistakes one restart at a time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -14,19 +15,14 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-README_HINT = "See 'Configuration' in README.md."
+from bot.datacentres import BY_KEY, DEFAULT
 
-# Zoho data centres: accounts server -> default API domain (FACTS.md, Zoho's multi-DC docs).
-DATA_CENTRES: dict[str, tuple[str, str]] = {
-    "us": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
-    "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
-    "in": ("https://accounts.zoho.in", "https://www.zohoapis.in"),
-    "au": ("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
-    "jp": ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
-    "cn": ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
-    "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
-    "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
-}
+# ZOHO_DC -> (accounts server, API domain): a view of the one table in bot/datacentres.py.
+DATA_CENTRES: dict[str, tuple[str, str]] = {key: (dc.accounts_url, dc.api_domain) for key, dc in BY_KEY.items()}
+
+README_HINT = "See 'Configuration' in README.md."
+WHOLE_NUMBER = re.compile(r"[0-9]+", re.ASCII)
+API_VERSION = re.compile(r"v[0-9]+(\.[0-9]+)?", re.ASCII)
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -72,7 +68,7 @@ class ZohoSettings:
     client_secret: Secret
     refresh_token: Secret
     dc: str = "us"
-    accounts_url: str = DATA_CENTRES["us"][0]
+    accounts_url: str = DEFAULT.accounts_url
     api_domain: str | None = None
     api_version: str = "v8"
     max_concurrency: int = 10
@@ -126,11 +122,38 @@ def _http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query and not parts.fragment
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url(value: str) -> bool:
+    """https, or plain http only to this machine (127.0.0.0/8, ::1, localhost): tokens must not travel in clear."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
+
+
+def _url_problem(name: str, value: str, example: str) -> str | None:
+    if not _http_url(value):
+        return f"{name} must be an https URL such as {example}."
+    if not secure_url(value):
+        return f"{name} must use https (plain http is allowed only for localhost or 127.0.0.1); got {value!r}."
+    return None
+
+
 def _int_in_range(env: Mapping[str, str], name: str, default: int, lo: int, hi: int, problems: list[str]) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not WHOLE_NUMBER.fullmatch(raw) or not lo <= int(raw) <= hi:
         problems.append(f"{name} must be a whole number from {lo} to {hi} (got {raw!r}).")
         return default
     return int(raw)
@@ -148,17 +171,19 @@ def _zoho(env: Mapping[str, str], problems: list[str]) -> ZohoSettings:
     refresh_token = required("ZOHO_REFRESH_TOKEN", "the refresh token generated for the self client")
 
     dc = env.get("ZOHO_DC", "").strip().lower() or "us"
-    if dc not in DATA_CENTRES:
-        problems.append(f"ZOHO_DC must be one of {', '.join(DATA_CENTRES)} (got {dc!r}).")
-        dc = "us"
-    accounts_url = env.get("ZOHO_ACCOUNTS_URL", "").strip().rstrip("/") or DATA_CENTRES[dc][0]
-    if not _http_url(accounts_url):
-        problems.append(f"ZOHO_ACCOUNTS_URL must be an http(s) URL such as {DATA_CENTRES['us'][0]}.")
+    if dc not in BY_KEY:
+        problems.append(f"ZOHO_DC must be one of {', '.join(BY_KEY)} (got {dc!r}).")
+        dc = DEFAULT.key
+    accounts_url = env.get("ZOHO_ACCOUNTS_URL", "").strip().rstrip("/") or BY_KEY[dc].accounts_url
+    problem = _url_problem("ZOHO_ACCOUNTS_URL", accounts_url, DEFAULT.accounts_url)
+    if problem:
+        problems.append(problem)
     api_domain = env.get("ZOHO_API_DOMAIN", "").strip().rstrip("/") or None
-    if api_domain is not None and not _http_url(api_domain):
-        problems.append(f"ZOHO_API_DOMAIN must be an http(s) URL such as {DATA_CENTRES['us'][1]}.")
+    problem = api_domain and _url_problem("ZOHO_API_DOMAIN", api_domain, DEFAULT.api_domain)
+    if problem:
+        problems.append(problem)
     version = env.get("ZOHO_API_VERSION", "").strip() or "v8"
-    if not re.fullmatch(r"v\d+(\.\d+)?", version):
+    if not API_VERSION.fullmatch(version):
         problems.append(f"ZOHO_API_VERSION must look like v8 (got {version!r}).")
         version = "v8"
     concurrency = _int_in_range(env, "ZOHO_MAX_CONCURRENCY", 10, 1, 100, problems)
@@ -190,8 +215,9 @@ def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings:
     if app_token is not None and not app_token.startswith("xapp-"):
         problems.append("SLACK_APP_TOKEN should be an app-level token starting with xapp-.")
     api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
-    if not _http_url(api_url):
-        problems.append(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}.")
+    problem = _url_problem("SLACK_API_URL", api_url, DEFAULT_SLACK_API_URL)
+    if problem:
+        problems.append(problem)
     if not api_url.endswith("/"):
         api_url += "/"
     port = _int_in_range(env, "PORT", 3000, 1, 65535, problems)

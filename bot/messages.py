@@ -307,6 +307,11 @@ CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
         "Check the output path and that it is writable.",
         Fixer.YOU,
     ),
+    "FILE_EXISTS": (
+        "The photo of {record} was fetched but not saved: the output file already exists.",
+        "Choose another path with `-o`, or add `--force` to overwrite the file.",
+        Fixer.YOU,
+    ),
     "UNEXPECTED": (
         "Sorry, something went wrong on crmphoto's side while fetching {record}.",
         "Try again; if it happens again, tell the admin with the reference below.",

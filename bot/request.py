@@ -12,13 +12,18 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from bot.datacentres import DATA_CENTRES
+
 MAX_TEXT = 500
 MAX_MODULE_WORDS = 3
 RECORD_ID = re.compile(r"(?:zcrm_)?[0-9]{1,30}", re.IGNORECASE)
 MODULE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,49}")
-# Zoho's own web domains (one per data centre, plus the UK's), and any sub-domain of them such as crm.
+# Zoho's CRM web domains, one per data centre (bot/datacentres.py), and any sub-domain of them such as crm.
 LINK_HOST = re.compile(
-    r"(?:[a-z0-9-]+\.)*(?:zoho\.(?:com|eu|in|com\.au|jp|com\.cn|sa|uk)|zohocloud\.ca)", re.IGNORECASE
+    r"(?:[a-z0-9-]+\.)*(?:"
+    + "|".join(re.escape(domain) for domain in sorted({dc.web_domain for dc in DATA_CENTRES}, key=len, reverse=True))
+    + ")",
+    re.IGNORECASE,
 )
 SLACK_LINK = re.compile(r"<([^<>|\s!@#][^<>|\s]*)(?:\|[^<>]*)?>")  # not <@user>, <!here>, <#channel>
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}

@@ -171,3 +171,44 @@ def test_unwritable_output_is_save_failed(fake_zoho: FakeZoho, tmp_path: Path) -
     assert result.returncode == 1
     assert "SAVE_FAILED" in result.stderr and "couldn't be saved" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_existing_file_is_never_overwritten_without_force(fake_zoho: FakeZoho, tmp_path: Path) -> None:
+    fake_zoho.add_record("Contacts", "12345", Record(content=PHOTO))
+    (tmp_path / "out.jpg").write_bytes(b"precious")
+    result = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "out.jpg")
+    assert result.returncode == 1
+    assert "FILE_EXISTS" in result.stderr and "--force" in result.stderr and "out.jpg" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert (tmp_path / "out.jpg").read_bytes() == b"precious"
+    assert fake_zoho.photo_calls() == 1
+
+
+def test_existing_file_in_an_output_directory_is_not_overwritten(fake_zoho: FakeZoho, tmp_path: Path) -> None:
+    fake_zoho.add_record("Contacts", "12345", Record(content=PHOTO, disposition='attachment; filename="jane.jpg"'))
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "jane.jpg").write_bytes(b"precious")
+    result = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "photos")
+    assert result.returncode == 1 and "FILE_EXISTS" in result.stderr
+    assert (tmp_path / "photos" / "jane.jpg").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("flag", ["--force", "-f"])
+def test_force_overwrites_and_leaves_no_temporary_file(fake_zoho: FakeZoho, tmp_path: Path, flag: str) -> None:
+    fake_zoho.add_record("Contacts", "12345", Record(content=PHOTO))
+    (tmp_path / "out.jpg").write_bytes(b"old")
+    (tmp_path / "out.jpg").chmod(0o640)
+    result = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "out.jpg", flag)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.jpg").read_bytes() == PHOTO
+    assert (tmp_path / "out.jpg").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jpg"]
+
+
+def test_force_without_an_existing_file_writes_it(fake_zoho: FakeZoho, tmp_path: Path) -> None:
+    fake_zoho.add_record("Contacts", "12345", Record(content=PHOTO))
+    result = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "new.jpg", "--force")
+    plain = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "plain.jpg")
+    assert (result.returncode, plain.returncode) == (0, 0), result.stderr + plain.stderr
+    assert (tmp_path / "new.jpg").read_bytes() == PHOTO
+    assert (tmp_path / "new.jpg").stat().st_mode == (tmp_path / "plain.jpg").stat().st_mode

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.fakes.zoho import ERRORS, TINY_JPEG, FakeZoho, Record
 from bot.zoho import NoPhoto, Photo, ZohoClient, ZohoError
@@ -221,3 +225,105 @@ async def test_identical_concurrent_fetches_share_one_call(zoho: ZohoClient, fak
     fake_zoho.latency = 0
     await zoho.fetch_photo("Contacts", "5")  # later requests fetch again: nothing is cached
     assert fake_zoho.photo_calls() == 3
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+JPEG = TINY_JPEG
+GIF = b"GIF89a" + b"\x01\x00\x01\x00" + b"\x00" * 8
+BMP = b"BM" + b"\x00" * 24
+WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 14
+
+NOT_IMAGES = [
+    (b"<!DOCTYPE html><html><title>Zoho Accounts</title><form>Sign in</form></html>", "text/html"),
+    (b'{"data":[{"status":"success"}]}', "application/json"),
+    (b"II*\x00\x08\x00\x00\x00" + b"\x00" * 16, "image/tiff"),
+    (b"MM\x00*\x00\x00\x00\x08" + b"\x00" * 16, "image/jpeg"),
+    (b"RIFF\x1a\x00\x00\x00WAVEfmt " + b"\x00" * 14, "image/webp"),
+    (b"%PDF-1.7\n", "application/x-download"),
+    (b"", "image/jpeg"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "claimed"), NOT_IMAGES, ids=["html-login", "json", "tiff", "tiff-as-jpeg", "riff-wave", "pdf", "empty"]
+)
+async def test_a_200_that_is_not_an_image_is_invalid_response(
+    zoho: ZohoClient, fake_zoho: FakeZoho, content: bytes, claimed: str
+) -> None:
+    fake_zoho.add_record("Contacts", "8", Record(content=content, content_type=claimed))
+    with pytest.raises(ZohoError) as info:
+        await zoho.fetch_photo("Contacts", "8")
+    err = info.value
+    assert (err.code, err.status) == ("INVALID_RESPONSE", 200)
+    assert claimed in err.message and f"{len(content)} bytes" in err.message  # the detail for the log
+    assert fake_zoho.photo_calls() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "claimed", "disposition", "content_type", "filename"),
+    [
+        (PNG, "image/jpeg", 'attachment; filename="photo.php"', "image/png", "photo.png"),
+        (PNG, "image/png", 'attachment; filename="photo.jpg"', "image/png", "photo.png"),
+        (JPEG, "image/png", 'attachment; filename="jane.JPEG"', "image/jpeg", "jane.JPEG"),
+        (JPEG, "application/x-download", 'attachment; filename="Dr. Who"', "image/jpeg", "Dr. Who.jpg"),
+        (GIF, "application/x-download", None, "image/gif", "Contacts-1.gif"),
+        (BMP, "image/x-ms-bmp", 'attachment; filename="scan"', "image/bmp", "scan.bmp"),
+        (WEBP, "application/octet-stream", "attachment; filename*=UTF-8''p%C3%A9.exe", "image/webp", "pé.webp"),
+        (JPEG, "text/html", None, "image/jpeg", "Contacts-1.jpg"),
+    ],
+    ids=["php-to-png", "jpg-to-png", "jpeg-kept", "dotted-name", "gif", "bmp", "webp", "html-claimed"],
+)
+async def test_type_and_extension_follow_the_bytes(
+    zoho: ZohoClient, fake_zoho: FakeZoho, content: bytes, claimed: str, disposition: str | None,
+    content_type: str, filename: str,
+) -> None:
+    fake_zoho.add_record("Contacts", "1", Record(content=content, content_type=claimed, disposition=disposition))
+    photo = await zoho.fetch_photo("Contacts", "1")
+    assert isinstance(photo, Photo)
+    assert (photo.content_type, photo.filename, photo.content) == (content_type, filename, content)
+
+
+@pytest.mark.parametrize(
+    ("encoded", "expected"),
+    [
+        ("evil%E2%80%AEgpj.exe", "evilgpj.exe"),  # U+202E RIGHT-TO-LEFT OVERRIDE
+        ("a%C2%85b.jpg", "ab.jpg"),  # U+0085 NEXT LINE
+        ("a%E2%80%A8b%E2%80%A9c.jpg", "abc.jpg"),  # U+2028 / U+2029 line and paragraph separators
+        ("%E2%80%8Bzero%E2%80%8Bwidth.jpg", "zerowidth.jpg"),  # U+200B ZERO WIDTH SPACE
+        ("%EF%BB%BFbom.jpg", "bom.jpg"),  # U+FEFF BYTE ORDER MARK
+        ("bell%07%0D%0Aline.jpg", "bellline.jpg"),
+        ("..%2F..%2F%E2%80%AEetc%2Fpasswd", "passwd"),
+        ("%E2%80%AE%E2%80%8B", None),
+    ],
+)
+def test_control_and_format_characters_are_removed(encoded: str, expected: str | None) -> None:
+    assert filename_from_disposition(f"attachment; filename*=UTF-8''{encoded}") == expected
+
+
+UNSAFE = {"Cc", "Cf", "Zl", "Zp"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=0, max_size=300), st.booleans())
+def test_any_disposition_name_is_safe(name: str, extended: bool) -> None:
+    if extended:
+        header = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    else:
+        header = 'attachment; filename="' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    safe = filename_from_disposition(header)
+    if safe is not None:
+        assert not any(unicodedata.category(ch) in UNSAFE for ch in safe)
+        assert "/" not in safe and "\\" not in safe
+        assert not safe.startswith(".") and safe == safe.strip() and 0 < len(safe) <= 200
+    photo = build_photo("Contacts", "1", PNG, "image/jpeg", header)
+    assert photo.filename.endswith(".png") and photo.content_type == "image/png"
+    assert not any(unicodedata.category(ch) in UNSAFE for ch in photo.filename)
+    assert "/" not in photo.filename and "\\" not in photo.filename
+
+
+@pytest.mark.parametrize("value", ["²", "٨", "１"])
+async def test_non_ascii_retry_after_is_ignored_not_a_crash(zoho: ZohoClient, fake_zoho: FakeZoho, value: str) -> None:
+    await zoho.modules.resolve("Contacts")
+    fake_zoho.fail_next("photo", 1, code="TOO_MANY_REQUESTS", headers={"Retry-After": value})
+    assert isinstance(await zoho.fetch_photo("Contacts", "1"), Photo)
+    assert fake_zoho.photo_calls() == 2

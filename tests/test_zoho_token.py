@@ -125,6 +125,19 @@ async def test_token_failures_are_distinct_and_remembered(fake_zoho: FakeZoho, e
     finally:
         await client.aclose()
     assert fake_zoho.token_requests == 1
+    assert fake_zoho.token_grants == ["refresh_token"]
+
+
+async def test_revoked_refresh_token_is_not_hidden_by_a_cached_token(zoho: ZohoClient, fake_zoho: FakeZoho) -> None:
+    assert isinstance(await zoho.fetch_photo("Contacts", "1"), Photo)  # a valid token is cached
+    fake_zoho.revoke_tokens()  # revoking the refresh token ends its access tokens too
+    fake_zoho.token_error = "invalid_code"
+    fake_zoho.reset_counts()
+    with pytest.raises(TokenError) as info:
+        await zoho.fetch_photo("Contacts", "2")
+    assert info.value.code == "INVALID_REFRESH_TOKEN"
+    assert fake_zoho.token_grants == ["refresh_token"]  # the refresh-token grant really was tried
+    assert fake_zoho.photo_calls() == 1  # the photo call that found the cached token dead
 
 
 async def test_wrong_client_secret_is_invalid_client(fake_zoho: FakeZoho) -> None:
@@ -169,7 +182,8 @@ BASE_ENV = {"ZOHO_CLIENT_ID": "id", "ZOHO_CLIENT_SECRET": "s", "ZOHO_REFRESH_TOK
     ("dc", "accounts"),
     [("us", "https://accounts.zoho.com"), ("eu", "https://accounts.zoho.eu"), ("in", "https://accounts.zoho.in"),
      ("au", "https://accounts.zoho.com.au"), ("jp", "https://accounts.zoho.jp"), ("cn", "https://accounts.zoho.com.cn"),
-     ("ca", "https://accounts.zohocloud.ca"), ("sa", "https://accounts.zoho.sa"), ("EU", "https://accounts.zoho.eu")],
+     ("ca", "https://accounts.zohocloud.ca"), ("sa", "https://accounts.zoho.sa"), ("uk", "https://accounts.zoho.uk"),
+     ("EU", "https://accounts.zoho.eu")],
 )
 def test_data_centre_picks_the_accounts_server(dc: str, accounts: str) -> None:
     settings = load_zoho_settings({**BASE_ENV, "ZOHO_DC": dc})
@@ -213,12 +227,16 @@ async def test_secrets_never_in_logs_exceptions_or_reprs(fake_zoho: FakeZoho, ca
         texts.append(repr(photo))
         fake_zoho.revoke_tokens()
         fake_zoho.add_record("Contacts", "2", Record(error="INVALID_TOKEN"))
+        codes = []
         for record_id, setup in (("2", None), ("3", "invalid_code")):
+            fake_zoho.revoke_tokens()  # so the refresh really happens: a cached token would hide invalid_code
             fake_zoho.token_error = setup
             try:
                 await client.fetch_photo("Contacts", record_id)
             except ZohoError as exc:
+                codes.append(exc.code)
                 texts += [str(exc), repr(exc), repr(exc.details)]
+        assert codes == ["INVALID_TOKEN", "INVALID_REFRESH_TOKEN"]
     finally:
         await client.aclose()
     texts.append(caplog.text)

@@ -3,7 +3,13 @@
 Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v8 OpenAPI files):
 - `POST /oauth/v2/token` (refresh-token grant, query string or form): success names `api_domain`
   (this server); failures come as HTTP 200 with an `error` key; the 11th token within 10 minutes
-  gets `Access Denied` and the client stays blocked for the rest of the window.
+  gets `Access Denied` and the client stays blocked for the rest of the window (Zoho Accounts, "Refresh
+  access token": https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html). Every token request's
+  `grant_type` is kept in `token_grants`, so a test can show a refresh really was asked for.
+- Token endpoint faults (`fail_next("token", ...)`): a 5xx page, a hang-up, or (with `token_latency`)
+  an answer slower than the client waits. Zoho documents none of these for its accounts server; they are
+  the generic failures of any HTTP service (RFC 9110 §15.6 for 5xx), scripted so the token cache's
+  handling of a failed early refresh can be shown.
 - `GET /crm/{v}/settings/modules` answers `{"modules": [...]}` with the fields of the OAS `modules`
   schema we use; OAUTH_SCOPE_MISMATCH (401) when the token lacks the settings scope.
 - `GET /crm/{v}/{module}/{id}/photo` answers 200 with image bytes, 204 for no photo (with a JSON
@@ -131,6 +137,7 @@ class FakeZoho(ThreadedServer):
         self._valid_tokens: set[str] = set()
         self.seen: list[Seen] = []
         self.token_requests = 0
+        self.token_grants: list[str] = []
         self.tokens_issued = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -144,7 +151,7 @@ class FakeZoho(ThreadedServer):
         self, kind: str, times: int = 1, *, status: int | None = None, code: str | None = None,
         body: str | None = None, headers: dict[str, str] | None = None,
     ) -> None:
-        """The next `times` calls of `kind` ("photo", "modules") fail: with Zoho's `code`, or a raw
+        """The next `times` calls of `kind` ("photo", "modules", "token") fail: with Zoho's `code`, or a raw
         `status`/`body` (for non-JSON answers), or, with status 0, by hanging up the connection."""
         if code is not None and status is None:
             status = ERRORS[code][0]
@@ -174,6 +181,7 @@ class FakeZoho(ThreadedServer):
         with self._lock:
             self.seen.clear()
             self.token_requests = 0
+            self.token_grants.clear()
             self.max_in_flight = 0
 
     # --- server ------------------------------------------------------------------------------------
@@ -216,14 +224,19 @@ class FakeZoho(ThreadedServer):
 
     async def _token(self, request: web.Request) -> web.Response:
         self._record(request)
-        if self.token_latency:
-            await asyncio.sleep(self.token_latency)
         form = dict(request.query)
         if request.can_read_body:
             form.update({k: str(v) for k, v in (await request.post()).items()})
+        with self._lock:  # counted on arrival: a request the client gave up on still reached Zoho
+            self.token_requests += 1
+            self.token_grants.append(form.get("grant_type", ""))
+        if self.token_latency:
+            await asyncio.sleep(self.token_latency)
+        fault = self._take_fault("token", request)
+        if fault is not None:
+            return fault
         now = time.monotonic()
         with self._lock:
-            self.token_requests += 1
             while self._token_times and now - self._token_times[0] > 600:
                 self._token_times.popleft()
             throttled = len(self._token_times) >= self.token_limit

@@ -12,6 +12,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -32,6 +33,7 @@ from bot.zoho.token import TokenManager
 
 log = logging.getLogger(__name__)
 
+WHOLE_SECONDS = re.compile(r"[0-9]+", re.ASCII)
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
 
 class CallMeter(Protocol):
@@ -74,7 +76,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
-    if value.strip().isdigit():
+    if WHOLE_SECONDS.fullmatch(value.strip()):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -214,7 +216,7 @@ class ZohoClient:
     @staticmethod
     async def _read_limited(response: httpx.Response) -> bytes:
         length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_PHOTO_BYTES:
+        if WHOLE_SECONDS.fullmatch(length) and int(length) > MAX_PHOTO_BYTES:
             raise errors.ZohoError(errors.PHOTO_TOO_LARGE, f"{int(length)} bytes", status=response.status_code)
         chunks: list[bytes] = []
         size = 0

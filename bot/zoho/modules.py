@@ -4,6 +4,10 @@ People type `contact`, `CONTACTS` or paste a link with the internal tab name (`P
 `CustomModule3`); Zoho's paths want the case-sensitive `api_name`. The module list comes from
 `GET /crm/{v}/settings/modules`, cached for an hour. Without the settings scope we fall back to the
 standard photo modules plus any well-formed api name and let Zoho's INVALID_MODULE speak.
+
+A list that cannot be had right now (5xx, timeout, connection error, an answer we can't read) never
+blocks a photo: the last good list is kept, or, without one, the same fallback as for the scope, and
+the list is asked for again a minute later. Token failures still surface: no list helps without a token.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 TAB_ALIASES = {"potentials": "Deals", "cases": "Cases", "solutions": "Solutions"}
 CACHE_TTL = 3600.0
 EARLY_REFRESH_GAP = 60.0
+RETRY_AFTER_FAILURE = 60.0  # a failed list load is tried again this much later
 
 
 @dataclass(frozen=True)
@@ -97,17 +102,20 @@ class ModuleCatalog:
         self._modules: list[Module] | None = None
         self._index: dict[str, Module] = {}
         self._loaded_at = float("-inf")
+        self._stale_at = float("-inf")
         self._no_scope = False
+        self._unavailable = False  # the last load failed for a reason other than the scope
+        self._fallback = False  # unavailable and no good list yet: standard modules, other names passed through
         self._lock = asyncio.Lock()
 
     async def resolve(self, typed: str) -> Module:
         """The module `typed` names, if it has photos; else a ModuleProblem with a suggestion."""
-        await self._load_if(lambda: self._clock() - self._loaded_at >= CACHE_TTL)
+        await self._load_if(lambda: self._clock() >= self._stale_at)
         module = self._lookup(typed)
         if module is None:
             await self._load_if(lambda: self._clock() - self._loaded_at >= EARLY_REFRESH_GAP)
             module = self._lookup(typed)
-        if module is None and self._no_scope and API_NAME.fullmatch(typed.strip()):
+        if module is None and (self._no_scope or self._fallback) and API_NAME.fullmatch(typed.strip()):
             return Module(api_name=typed.strip(), generated_type="unknown")
         if module is None:
             raise self._problem(errors.UNKNOWN_MODULE, typed)
@@ -131,7 +139,12 @@ class ModuleCatalog:
     async def _load(self) -> None:
         try:
             raw = await self._fetch()
+        except errors.TokenError:
+            raise
         except errors.ZohoError as exc:
+            if exc.retryable or exc.code == errors.INVALID_RESPONSE:
+                self._list_unavailable(exc)
+                return
             if exc.code != "OAUTH_SCOPE_MISMATCH":
                 raise
             if not self._no_scope:
@@ -143,11 +156,29 @@ class ModuleCatalog:
             self._set([Module(api_name=name) for name in STANDARD_PHOTO_MODULES])
             return
         self._no_scope = False
+        if self._unavailable:
+            log.info("zoho modules: the module list is back")
+        self._unavailable = self._fallback = False
         self._set([m for m in (Module.from_metadata(item) for item in raw) if m is not None])
+
+    def _list_unavailable(self, exc: errors.ZohoError) -> None:
+        """Keep serving photos without a fresh list; one warning per outage, another try in a minute."""
+        if self._modules is None:
+            self._fallback = True
+            self._set([Module(api_name=name) for name in STANDARD_PHOTO_MODULES])
+        if not self._unavailable:
+            kept = "using the standard photo modules and passing other api names to Zoho as typed" if (
+                self._fallback or self._no_scope) else "keeping the last good list"
+            log.warning("zoho modules: the module list is unavailable (%s); %s", exc.code, kept)
+        self._unavailable = True
+        now = self._clock()
+        self._loaded_at = now
+        self._stale_at = now + RETRY_AFTER_FAILURE
 
     def _set(self, modules: list[Module]) -> None:
         self._modules = modules
         self._loaded_at = self._clock()
+        self._stale_at = self._loaded_at + CACHE_TTL
         index: dict[str, Module] = {}
         # Later passes never override earlier ones: api names win over labels.
         for attr in ("api_name", "module_name", "plural_label", "singular_label"):

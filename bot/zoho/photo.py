@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -13,18 +14,20 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 RECORD_ID = re.compile(r"[0-9]{1,30}")
 VERSION = re.compile(r"v[0-9]+(\.[0-9]+)?")
 
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/jpg": "jpg",
-    "image/pjpeg": "jpg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/bmp": "bmp",
-    "image/x-ms-bmp": "bmp",
-    "image/webp": "webp",
-    "image/tiff": "tiff",
-}
-MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"GIF8", "gif"), (b"BM", "bmp"))
+# What an image file starts with (its "magic bytes"): the only evidence of its type we trust.
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+)
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "bmp": "image/bmp", "webp": "image/webp"}
+# Extensions that already say the right type, so a name like `jane.jpeg` is kept as it is.
+SAME_TYPE = {"jpg": {"jpg", "jpeg", "jpe", "jfif"}, "png": {"png"}, "gif": {"gif"}, "bmp": {"bmp", "dib"},
+             "webp": {"webp"}}
+EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}  # controls, format (bidi overrides, zero-width), line/para separators
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,10 @@ def photo_path(version: str, module_api_name: str, record_id: str) -> str:
 
 
 def _safe_filename(name: str) -> str | None:
+    """The last path segment, without control or format characters (no RTL override tricks, no line breaks)."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().strip(".")
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in UNSAFE_CATEGORIES)
+    name = name.strip().strip(".").strip()
     return name[:200] or None
 
 
@@ -91,23 +96,37 @@ def filename_from_disposition(header: str | None) -> str | None:
     return None
 
 
-def extension_for(content_type: str, content: bytes) -> str:
-    base = content_type.split(";", 1)[0].strip().lower()
-    if base in EXTENSIONS:
-        return EXTENSIONS[base]
+def image_type(content: bytes) -> str | None:
+    """The image format the bytes really are (png, jpg, gif, bmp, webp), or None for anything else."""
     for magic, ext in MAGIC:
         if content.startswith(magic):
             return ext
-    return "jpg"
+    if len(content) >= 12 and content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def with_extension(name: str, ext: str) -> str:
+    """`name` ending in an extension of type `ext`: a wrong one (`photo.php`) is replaced, none is added."""
+    match = EXTENSION.search(name)
+    if match and match.group()[1:].lower() in SAME_TYPE[ext]:
+        return name
+    stem = name[: match.start()] if match else name
+    return f"{stem[:200]}.{ext}"
 
 
 def build_photo(
     module: str, record_id: str, content: bytes, content_type: str | None, disposition: str | None
 ) -> Photo:
-    """A Photo with a usable name: Zoho's own, or `Module-id.ext` with the extension from the type."""
-    ctype = (content_type or "").split(";", 1)[0].strip().lower()
-    ext = extension_for(ctype, content)
-    if not ctype.startswith("image/"):
-        ctype = {"jpg": "image/jpeg"}.get(ext, f"image/{ext}")
-    filename = filename_from_disposition(disposition) or f"{module}-{record_id}.{ext}"
-    return Photo(module=module, record_id=record_id, content=content, content_type=ctype, filename=filename)
+    """A Photo named and typed from what the bytes are, whatever the headers claim; a non-image is refused."""
+    ext = image_type(content)
+    if ext is None:
+        claimed = (content_type or "").split(";", 1)[0].strip().lower() or "no content type"
+        raise errors.ZohoError(
+            errors.INVALID_RESPONSE,
+            f"HTTP 200 but not a PNG, JPEG, GIF, BMP or WebP image ({claimed}, {len(content)} bytes)",
+            status=200,
+        )
+    name = filename_from_disposition(disposition)
+    filename = with_extension(name, ext) if name else f"{module}-{record_id}.{ext}"
+    return Photo(module, record_id, content, content_type=CONTENT_TYPES[ext], filename=filename)

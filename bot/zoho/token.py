@@ -4,6 +4,9 @@ Zoho allows 10 new access tokens per refresh token per 10 minutes and answers th
 HTTP 200 {"error": "Access Denied"}, then keeps the client blocked for the rest of the window. So we
 refresh only shortly before expiry, never per request, at most a few times per window, and after a
 throttle answer we stop asking until the window has passed.
+
+An early refresh that fails (timeout, 5xx, throttled, our own cap) never takes a token that is still
+valid out of service: we keep using it and try the token endpoint again after a growing pause.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bot.config import ZohoSettings
+from bot.config import ZohoSettings, secure_url
 from bot.zoho import errors
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ THROTTLE_WINDOW = 600.0  # Zoho's token window, seconds
 REFRESH_EARLY = 300.0  # refresh this long before the token expires
 MAX_REFRESHES_PER_WINDOW = 5  # our own cap, half of Zoho's 10
 FAILURE_PAUSE = 60.0  # after a permanent failure, answer from memory for this long
+BACKOFF_FIRST = 5.0  # after a failed early refresh, wait this long before the next try ...
+BACKOFF_CAP = 60.0  # ... doubling each time, up to this
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,52 @@ class TokenManager:
         self._refreshes: deque[float] = deque()
         self._blocked_until = 0.0
         self._failure: tuple[float, errors.TokenError] | None = None
+        self._early_failures = 0
+        self._next_early_try = float("-inf")
 
     def _fresh(self, token: AccessToken | None) -> bool:
         return token is not None and self._clock() < token.expires_at - REFRESH_EARLY
 
+    def _valid(self, token: AccessToken | None) -> bool:
+        return token is not None and self._clock() < token.expires_at
+
+    def _usable_now(self, token: AccessToken | None) -> bool:
+        """Fresh, or still valid while the next early-refresh try is not due yet."""
+        return self._fresh(token) or (self._valid(token) and self._clock() < self._next_early_try)
+
     async def get(self) -> AccessToken:
-        """A token that is valid for at least a few more minutes."""
+        """A valid token, refreshed a few minutes before it expires when the token endpoint allows."""
         token = self._token
-        if self._fresh(token):
-            assert token is not None
-            return token
+        if token is not None and (self._usable_now(token) or (self._lock.locked() and self._valid(token))):
+            return token  # fresh, or still valid while a refresh is paused or already under way elsewhere
         async with self._lock:
-            if self._fresh(self._token):
-                assert self._token is not None
-                return self._token
-            self._token = await self._refresh()
-            return self._token
+            token = self._token
+            if token is not None and self._usable_now(token):
+                return token
+            try:
+                new = await self._refresh()
+            except errors.TokenError as exc:
+                if token is None or not self._valid(token):
+                    raise
+                self._back_off(token, exc)
+                return token
+            self._token = new
+            self._early_failures = 0
+            self._next_early_try = float("-inf")
+            return new
+
+    def _back_off(self, token: AccessToken, exc: errors.TokenError) -> None:
+        """An early refresh failed: keep `token` and pause before the next try, so commands don't each retry."""
+        pause = min(BACKOFF_CAP, BACKOFF_FIRST * 2**self._early_failures)
+        self._early_failures += 1
+        if exc.retry_after:
+            pause = max(pause, exc.retry_after)
+        now = self._clock()
+        self._next_early_try = now + pause
+        log.warning(
+            "zoho token: early refresh failed (%s); keeping the current token (valid %ds more), next try in %ds",
+            exc.code, int(token.expires_at - now), int(pause),
+        )
 
     def invalidate(self, token: AccessToken) -> None:
         """Zoho rejected `token`; forget it unless a newer one has already replaced it."""
@@ -127,6 +162,8 @@ class TokenManager:
         api_domain = (s.api_domain or str(body.get("api_domain") or "")).rstrip("/")
         if not api_domain.startswith(("https://", "http://")):
             raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named no api_domain")
+        if not secure_url(api_domain):
+            raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named a plain-http api_domain")
         try:
             expires_in = float(body.get("expires_in", 3600))
         except (TypeError, ValueError):
