@@ -50,7 +50,7 @@ def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
 
 
 def test_every_scenario_has_a_preset_and_targets_that_name_real_metrics() -> None:
-    assert set(bench.SCENARIOS) == {"ack", "ack-slow-zoho", "overhead", "throughput", "steady", "memory"}
+    assert set(bench.SCENARIOS) == {"ack", "ack-slow-zoho", "overhead", "throughput", "steady", "memory", "memory-10mb"}
     sample = {"ack_ms": {"p99": 1.0}, "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_per_s": 1.0,
               "zoho": {"crm_calls_per_command": 1.0, "token_requests_total": 1}, "bot_rss_mb": {"peak": 1.0}}
     for scenario in bench.SCENARIOS.values():
