@@ -16,11 +16,13 @@ import time
 from urllib.parse import parse_qsl
 
 import pytest
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.fakes.harness import BotProcess, bot_env, command_body, free_port
 from bot.fakes.socket_mode import APP_TOKEN, FakeSlackSocketMode, unreachable_api_url
 from bot.fakes.zoho import FakeZoho
+from bot.slack.server import socket_handler
 from bot.slack.socket_connect import Backoff, TokenRefused, open_socket_url
 
 ATTEMPT = re.compile(r"connecting to Slack failed \(attempt (\d+): .*\); retrying in (\d+)s")
@@ -172,3 +174,18 @@ async def test_a_refused_token_raises_and_is_not_retried() -> None:
 def test_the_backoff_grows_to_its_cap() -> None:
     delays = Backoff().delays()
     assert [next(delays) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+async def test_slack_sdk_socket_failures_are_logged_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    bolt = AsyncApp(client=AsyncWebClient(token="xoxb-test-dummy"), signing_secret="unused",
+                    request_verification_enabled=False)
+    handler = socket_handler(bolt, APP_TOKEN)
+    try:
+        try:
+            raise ConnectionRefusedError("Connect call failed")
+        except ConnectionRefusedError as exc:  # what slack_sdk's connect() does with a failed ws_connect
+            handler.client.logger.exception(f"Failed to connect (error: {exc}); Retrying...")
+    finally:
+        await handler.close_async()
+    assert "Failed to connect" in caplog.text
+    assert "Traceback" not in caplog.text

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -29,6 +30,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.slack.app import create_app, pooled_session
 from bot.slack.socket_connect import OneLine, TokenRefused, open_socket_url, until_stopped
 from bot.zoho import ZohoClient
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +107,6 @@ def _note_stop(signum: int, _frame: object) -> None:
 
 
 async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> int:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     assert settings.slack.app_token is not None
     app_token = settings.slack.app_token.reveal()
     stop = asyncio.Event()
@@ -119,7 +121,7 @@ async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Backgroun
             print(messages.app_token_refused(exc.error), file=sys.stderr)
             url, status = None, 2
         if url is not None:
-            handler = AsyncSocketModeHandler(bolt, app_token, logger=_socket_logger())
+            handler = socket_handler(bolt, app_token)
             handler.client.wss_uri = url  # slack_sdk connects to this one instead of asking again
             connected, _ = await until_stopped(stop, handler.connect_async())
             if connected:
@@ -132,12 +134,18 @@ async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Backgroun
     return status
 
 
-def _socket_logger() -> logging.Logger:
-    """slack_sdk's reconnect loop logs each failure with a traceback; one line each is what an admin needs."""
+def socket_handler(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Bolt's Socket Mode handler, logging through a logger that keeps slack_sdk's failures to one line each.
+
+    slack_sdk's connect and reconnect loops log every failure with a full traceback, every ping interval.
+    Must be called inside the running event loop (the client starts its message processor at once).
+    """
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     logger = logging.getLogger("crmphoto.socket_mode.sdk")
     if not any(isinstance(f, OneLine) for f in logger.filters):
         logger.addFilter(OneLine())
-    return logger
+    return AsyncSocketModeHandler(bolt, app_token, logger=logger)
 
 
 def serve() -> int:
