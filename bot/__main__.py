@@ -1,20 +1,63 @@
-"""`python -m bot` serves the Slack bot; `python -m bot photo Module ID` is the admin command line."""
+"""`python -m bot [serve]` serves the Slack bot; `python -m bot photo Module ID` is the admin command line."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+PROG = "python -m bot"
+
+SERVE_SETTINGS = """settings (environment variables or a .env file in the working directory):
+  SLACK_BOT_TOKEN        the Bot User OAuth Token (xoxb-…)
+  SLACK_SIGNING_SECRET   the app's Signing Secret (HTTP mode), or
+  SLACK_APP_TOKEN        an app-level token (xapp-…, connections:write): Socket Mode, no public URL
+  ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN   the Zoho self client
+optional: PORT, ZOHO_DC, ALLOWED_*, USER_RATE_LIMIT, DAILY_ZOHO_BUDGET, SHUTDOWN_GRACE (see README.md)
+Stops cleanly on SIGTERM or Ctrl-C (exit 0); exit 2 when the settings or the Slack app token are refused."""
+
+PHOTO_SETTINGS = """settings: ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN (optional: ZOHO_DC; see README.md)
+arguments: `python -m bot photo --help`"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser: one subcommand per mode, `serve` when none is given."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="crmphoto: posts a Zoho CRM record's photo in Slack. With no mode, serves the bot.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"serve {SERVE_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
+    )
+    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo}")
+    modes.add_parser(
+        "serve", help="serve the Slack bot (the default): HTTP on $PORT, or Socket Mode",
+        description="Serve the Slack bot: HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SERVE_SETTINGS,
+    )
+    # Its own parser lives in bot.cli; every argument after `photo` is handed over untouched.
+    modes.add_parser("photo", help="fetch one record's photo from Zoho CRM into a file", add_help=False)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the mode and run it; returns the exit status (2 for bad usage, as argparse does)."""
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "photo":
-        from bot.cli import photo_command
+    parser = build_parser()
+    try:
+        if args == ["help"]:
+            parser.print_help()
+            return 0
+        known, rest = parser.parse_known_args(args)
+        if known.mode == "photo":
+            at = args.index("photo")
+            if at:  # options before the mode belong to nobody
+                parser.error(f"unrecognized arguments: {' '.join(args[:at])}")
+            from bot.cli import photo_command
 
-        return photo_command(args[1:])
-    if args and args[0] in ("-h", "--help", "help"):
-        print(__doc__)
-        print("Configuration: see README.md.")
-        return 0
+            return photo_command(args[at + 1:])
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
+        return exc.code if isinstance(exc.code, int) else 2
     from bot.slack.server import serve
 
     return serve()

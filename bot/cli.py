@@ -97,7 +97,7 @@ def photo_command(argv: list[str]) -> int:
     parsed = parse_command(f"{args.module} {args.record_id}".strip())
     if isinstance(parsed, HelpRequest):
         parser.print_help()
-        return 2
+        return 0
     if isinstance(parsed, BadInput):
         hint = messages.input_hint(parsed.problem, parsed.detail, command=PROG, more=f"{PROG} --help")
         print(messages.cli_text(hint), file=sys.stderr)

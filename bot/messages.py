@@ -422,3 +422,15 @@ def cli_text(mrkdwn: str) -> str:
     """The same words for a terminal: mrkdwn emphasis and Slack escapes removed."""
     plain = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", re.sub(r"\*(.+?)\*", r"\1", mrkdwn))
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# --- For the admin running the process -------------------------------------------------------------
+
+def app_token_refused(error: str) -> str:
+    """Why Socket Mode stopped for good: the app-level token will not work until someone replaces it."""
+    return (
+        f"crmphoto cannot connect to Slack: Slack refused SLACK_APP_TOKEN ({error}).\n"
+        "Set SLACK_APP_TOKEN to an app-level token (xapp-…) of this Slack app with the connections:write "
+        "scope (Basic Information → App-Level Tokens; a bot token xoxb-… will not do), then start crmphoto again.\n"
+        "See 'Socket Mode instead of a public URL' in README.md."
+    )

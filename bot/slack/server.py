@@ -12,7 +12,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -22,12 +23,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import messages
 from bot.audit import configure_logging
 from bot.background import Background
 from bot.config import ConfigError, Settings, load_settings
 from bot.limits import ByteBudget
 from bot.slack.app import create_app, pooled_session
+from bot.slack.socket_connect import OneLine, TokenRefused, open_socket_url, until_stopped
 from bot.zoho import ZohoClient
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +84,77 @@ def _http(settings: Settings, bolt: AsyncApp, background: Background, zoho: Zoho
         timeout_graceful_shutdown=3, lifespan="on", backlog=2048,
     )
     log.info("crmphoto listening on port %d (HTTP mode)", settings.slack.port)
-    uvicorn.Server(config).run()
+    with _stop_signals_noted():
+        uvicorn.Server(config).run()
 
 
-async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+@contextlib.contextmanager
+def _stop_signals_noted() -> Iterator[None]:
+    """After its graceful stop uvicorn re-raises SIGINT/SIGTERM with the handlers it found; make those quiet.
 
+    Python's own SIGINT handler would turn the re-raised Ctrl-C into a KeyboardInterrupt traceback, and
+    the default SIGTERM action would kill the process after a clean stop; this way both exit with status 0.
+    """
+    originals = {sig: signal.signal(sig, _note_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in originals.items():
+            signal.signal(sig, handler)
+
+
+def _note_stop(signum: int, _frame: object) -> None:
+    log.info("stopped on %s", signal.Signals(signum).name)
+
+
+async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Background, zoho: ZohoClient) -> int:
     assert settings.slack.app_token is not None
-    handler = AsyncSocketModeHandler(bolt, settings.slack.app_token.reveal())
+    app_token = settings.slack.app_token.reveal()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    status = 0
     async with pooled_session(bolt):
-        await handler.connect_async()
-        log.info("crmphoto connected (Socket Mode)")
-        await stop.wait()
-        await handler.disconnect_async()
-        await background.drain(settings.access.shutdown_grace)
-        await handler.close_async()
+        try:
+            url = await open_socket_url(bolt.client, app_token, stop)
+        except TokenRefused as exc:
+            print(messages.app_token_refused(exc.error), file=sys.stderr)
+            url, status = None, 2
+        if url is not None:
+            handler = socket_handler(bolt, app_token)
+            handler.client.wss_uri = url  # slack_sdk connects to this one instead of asking again
+            connected, _ = await until_stopped(stop, handler.connect_async())
+            if connected:
+                log.info("crmphoto connected (Socket Mode)")
+                await stop.wait()
+                await handler.disconnect_async()
+            await background.drain(settings.access.shutdown_grace)
+            await handler.close_async()
     await zoho.aclose()
+    return status
+
+
+def socket_handler(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Bolt's Socket Mode handler, logging through a logger that keeps slack_sdk's failures to one line each.
+
+    slack_sdk's connect and reconnect loops log every failure with a full traceback, every ping interval.
+    Must be called inside the running event loop (the client starts its message processor at once).
+    """
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    logger = logging.getLogger("crmphoto.socket_mode.sdk")
+    if not any(isinstance(f, OneLine) for f in logger.filters):
+        logger.addFilter(OneLine())
+    return AsyncSocketModeHandler(bolt, app_token, logger=logger)
 
 
 def serve() -> int:
-    """`python -m bot`: check the configuration, then serve until SIGTERM."""
+    """`python -m bot serve`: check the configuration, then serve until SIGTERM or SIGINT.
+
+    Exit status: 0 after a requested stop, 2 when the configuration or Slack's answer to the app token
+    means it can never work without an admin's fix.
+    """
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -114,7 +167,6 @@ def serve() -> int:
     background = Background()
     bolt = create_app(settings, zoho, background)
     if settings.slack.socket_mode:
-        asyncio.run(_socket_mode(settings, bolt, background, zoho))
-    else:
-        _http(settings, bolt, background, zoho)
+        return asyncio.run(_socket_mode(settings, bolt, background, zoho))
+    _http(settings, bolt, background, zoho)
     return 0
