@@ -28,6 +28,7 @@ from bot.audit import configure_logging
 from bot.background import Background
 from bot.config import ConfigError, Settings, load_settings
 from bot.limits import ByteBudget
+from bot.memory import return_freed_memory
 from bot.slack.app import create_app, pooled_session
 from bot.slack.socket_connect import OneLine, TokenRefused, open_socket_url, until_stopped
 from bot.zoho import ZohoClient
@@ -161,6 +162,8 @@ def serve() -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging()
+    if not return_freed_memory():
+        log.info("not glibc: resident memory may stay above PHOTO_MEMORY_MB after bursts of big photos")
     # Bolt would read the token from the environment again and warn that our client overrides it.
     os.environ.pop("SLACK_BOT_TOKEN", None)
     zoho = ZohoClient(settings.zoho, photo_bytes=ByteBudget(settings.access.photo_memory_mb * 1024 * 1024))
