@@ -1,0 +1,49 @@
+"""What the bot knows about a CRM record besides its photo: who it is, and how people find it.
+
+These are plain values shared by the Zoho adapter (which fills them from Zoho's answers), the
+pipeline (which decides what to do with them) and the words (which show them); nothing here talks
+to Zoho or Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SearchKind = Literal["email", "phone", "word"]
+
+
+@dataclass(frozen=True)
+class RecordCard:
+    """A record as a person recognises it: its name as Zoho CRM shows it and one identifying field."""
+
+    module: str  # api name, e.g. Contacts
+    record_id: str  # digits
+    name: str  # the module's display field (Full_Name, Account_Name, …); "" when Zoho gave none
+    detail: str = ""  # one identifying field: account or company, else email, else title; may be ""
+    email: str = ""
+    link: str | None = None  # the record in Zoho CRM's web UI, when the org's domain name is known
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    """What one module's search found: the first few cards, and how many there were in all."""
+
+    module: str
+    cards: tuple[RecordCard, ...]
+    total: int  # records Zoho returned (on its first page)
+    more: bool = False  # Zoho says there are more pages than it returned
+
+
+@dataclass(frozen=True)
+class Search:
+    """What to look for, and where: `module` None means the admin's SEARCH_MODULES, in order."""
+
+    kind: SearchKind
+    value: str
+    module: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The value as it is shown back to the person (never the raw text of a URL)."""
+        return self.value
