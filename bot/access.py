@@ -11,23 +11,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot.codes import REFUSALS, Code
 from bot.config import AccessSettings
 
-TEAM_NOT_ALLOWED = "TEAM_NOT_ALLOWED"
-CHANNEL_NOT_ALLOWED = "CHANNEL_NOT_ALLOWED"
-USER_NOT_ALLOWED = "USER_NOT_ALLOWED"
-GUEST_NOT_ALLOWED = "GUEST_NOT_ALLOWED"
-EXTERNAL_NOT_ALLOWED = "EXTERNAL_NOT_ALLOWED"
-MODULE_NOT_ALLOWED = "MODULE_NOT_ALLOWED"
-RATE_LIMITED = "RATE_LIMITED"
-BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
-IDENTITY_UNKNOWN = "IDENTITY_UNKNOWN"
+__all__ = ["REFUSALS", "Gate", "person_refusal"]
 
-REFUSALS = frozenset({TEAM_NOT_ALLOWED, CHANNEL_NOT_ALLOWED, USER_NOT_ALLOWED, GUEST_NOT_ALLOWED, EXTERNAL_NOT_ALLOWED,
-                      MODULE_NOT_ALLOWED, RATE_LIMITED, BUDGET_EXHAUSTED, IDENTITY_UNKNOWN})
+TEAM_NOT_ALLOWED = Code.TEAM_NOT_ALLOWED
+CHANNEL_NOT_ALLOWED = Code.CHANNEL_NOT_ALLOWED
+USER_NOT_ALLOWED = Code.USER_NOT_ALLOWED
+GUEST_NOT_ALLOWED = Code.GUEST_NOT_ALLOWED
+EXTERNAL_NOT_ALLOWED = Code.EXTERNAL_NOT_ALLOWED
+MODULE_NOT_ALLOWED = Code.MODULE_NOT_ALLOWED
+RATE_LIMITED = Code.RATE_LIMITED
+BUDGET_EXHAUSTED = Code.BUDGET_EXHAUSTED
+IDENTITY_UNKNOWN = Code.IDENTITY_UNKNOWN
 
 
-def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: str = "") -> str | None:
+def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: str = "") -> Code | None:
     """Guests (restricted, ultra-restricted) and people from other organisations are refused."""
     if user is None:
         return EXTERNAL_NOT_ALLOWED  # users.info cannot see them: not one of ours
@@ -49,7 +49,7 @@ class Gate:
     def __init__(self, settings: AccessSettings) -> None:
         self.settings = settings
 
-    def check_request(self, team_id: str, channel_id: str, user_id: str, enterprise_id: str = "") -> str | None:
+    def check_request(self, team_id: str, channel_id: str, user_id: str, enterprise_id: str = "") -> Code | None:
         """Checks that need nothing but the payload; run before the ack.
 
         An `E…` entry in ALLOWED_TEAM_IDS names an Enterprise Grid organisation: every workspace in it is
@@ -71,7 +71,7 @@ class Gate:
         enterprise_id: str,
         lookup_user: Callable[[str], Awaitable[Mapping[str, Any] | None]],
         group_members: Callable[[str], Awaitable[frozenset[str]]],
-    ) -> str | None:
+    ) -> Code | None:
         """Checks that need Slack's directory (cached); run after the ack. Lookup failures refuse."""
         s = self.settings
         try:

@@ -12,8 +12,8 @@ import sys
 
 log = logging.getLogger("crmphoto.audit")
 
-FIELDS = ("ref", "team", "user", "channel", "module", "record_id", "outcome", "code", "zoho_code", "zoho_calls", "ms",
-          "bytes")
+FIELDS = ("ref", "team", "user", "channel", "via", "lookup", "module", "record_id", "outcome", "code", "zoho_code",
+          "zoho_calls", "ms", "bytes")
 
 
 def new_reference() -> str:

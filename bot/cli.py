@@ -18,6 +18,7 @@ from pathlib import Path
 from bot import messages
 from bot.config import ConfigError, load_zoho_settings
 from bot.deliver import Delivery, DeliveryError, deliver_photo
+from bot.messages import Label
 from bot.request import BadInput, HelpRequest, parse_command
 from bot.zoho import Photo, ZohoClient
 
@@ -32,8 +33,12 @@ class FileDestination:
         self.target = target
         self.force = force
         self.written: Path | None = None
+        self.delivered: Delivery | None = None
 
-    async def send(self, photo: Photo) -> Delivery:
+    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+        return None
+
+    async def send(self, photo: Photo, label: Label) -> Delivery:
         path = self.target or Path(photo.filename)
         if path.is_dir():
             path = path / photo.filename
@@ -47,7 +52,8 @@ class FileDestination:
         except OSError as exc:
             raise DeliveryError("SAVE_FAILED", f"cannot write {path}: {exc.strerror}") from None
         self.written = path
-        return Delivery(channel_id=str(path))
+        self.delivered = Delivery(channel_id=str(path))
+        return self.delivered
 
 
 def _create(path: Path, content: bytes) -> None:

@@ -106,6 +106,8 @@ class AccessSettings:
     shutdown_grace: float = 20.0
     max_in_flight: int = 50  # commands one process works on at once; beyond it the ack says BUSY
     photo_memory_mb: int = 150  # photo bytes one process holds at once; fetches wait for room
+    search_modules: tuple[str, ...] = ("Contacts", "Leads")  # where an email, phone or name is looked up, in order
+    unfurl_shared_channels: bool = False  # unfurl record links in channels shared with another organisation
 
 
 def read_environment(env: Mapping[str, str] | None = None, dotenv_path: str = ".env") -> dict[str, str]:
@@ -236,6 +238,7 @@ ID_SHAPES = {
     "ALLOWED_USER_IDS": (re.compile(r"[UW][A-Z0-9]{2,30}"), "user ids like U0123ABCD"),
     "ALLOWED_USERGROUP_IDS": (re.compile(r"S[A-Z0-9]{2,30}"), "user group ids like S0123ABCD"),
     "ALLOWED_MODULES": (re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}"), "module api names like Contacts"),
+    "SEARCH_MODULES": (re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}"), "module api names like Contacts"),
 }
 
 
@@ -246,6 +249,13 @@ def _id_list(env: Mapping[str, str], name: str, problems: list[str]) -> frozense
     if bad:
         problems.append(f"{name} must list {example}, separated by commas (not {', '.join(map(repr, bad[:3]))}).")
     return frozenset(items)
+
+
+def _ordered_list(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[str, ...]:
+    """Like _id_list, but the order is the admin's (searched first to last), each name once."""
+    _id_list(env, name, problems)
+    items = [item for item in re.split(r"[,\s]+", env.get(name, "")) if item]
+    return tuple(dict.fromkeys(items))
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool, problems: list[str]) -> bool:
@@ -273,6 +283,8 @@ def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
         shutdown_grace=float(_int_in_range(env, "SHUTDOWN_GRACE", 20, 1, 28, problems)),
         max_in_flight=_int_in_range(env, "MAX_IN_FLIGHT", 50, 1, 10_000, problems),
         photo_memory_mb=_int_in_range(env, "PHOTO_MEMORY_MB", 150, 16, 100_000, problems),
+        search_modules=_ordered_list(env, "SEARCH_MODULES", problems) or ("Contacts", "Leads"),
+        unfurl_shared_channels=_flag(env, "UNFURL_SHARED_CHANNELS", False, problems),
     )
 
 

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.codes import Code
+from bot.records import RecordCard
+
 COMMAND = "/crmphoto"
 
 
@@ -52,302 +55,333 @@ def record_name(module: str, record_id: str) -> str:
 
 
 # code -> (what happened, what to do, who fixes it). `{record}` is the module and id.
-CATALOGUE: dict[str, tuple[str, str, Fixer]] = {
+CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
     # The record and its photo
-    "NO_PHOTO": (
+    Code.NO_PHOTO: (
         "{record} has no photo in Zoho CRM.",
         "Add one to the record in Zoho CRM, or check you have the right record.",
         Fixer.YOU,
     ),
-    "INVALID_DATA": (
+    Code.INVALID_DATA: (
         "Zoho CRM could not find {record}.",
         "Check the record id: open the record in Zoho CRM and copy the number at the end of its address, "
         "or paste the whole link.",
         Fixer.YOU,
     ),
-    "INVALID_RECORD_ID": (
+    Code.INVALID_RECORD_ID: (
         "{record} doesn't look like a Zoho record id.",
         "A Zoho record id is a long number, like `4876876000000624001`.",
         Fixer.YOU,
     ),
-    "RECORD_LOCKED": (
+    Code.RECORD_LOCKED: (
         "{record} is busy right now: Zia is still checking its image or merging duplicates.",
         "Try again in a few minutes.",
         Fixer.YOU,
     ),
-    "NOT_APPROVED": (
+    Code.NOT_APPROVED: (
         "The photo of {record} can't be shared yet. Either Zia's image check rejected the photo, or the "
         "record is waiting in Zia record approval.",
         "If the photo was rejected, upload a new one (or delete the failed one and resubmit the record for "
         "Zia image validation). If the record is awaiting approval, the reviewer has to approve or reject it first.",
         Fixer.CRM_USER,
     ),
-    "PHOTO_TOO_LARGE": (
+    Code.PHOTO_TOO_LARGE: (
         "The photo of {record} is larger than crmphoto will carry (15 MB).",
         "Replace it in Zoho CRM with a smaller image (Zoho allows up to 10 MB).",
         Fixer.CRM_USER,
     ),
     # Modules
-    "INVALID_MODULE": (
+    Code.INVALID_MODULE: (
         "Zoho CRM doesn't recognise the module of {record}, or doesn't offer it through its API "
         "(modules such as Documents and Projects aren't).",
         "Use one of the modules that have photos: {photo_modules}.",
         Fixer.YOU,
     ),
-    "UNKNOWN_MODULE": (
+    Code.UNKNOWN_MODULE: (
         "There is no module called *{typed}* in your Zoho CRM, so {record} can't be fetched.{suggestion}",
         "Photos live in these modules: {photo_modules}.",
         Fixer.YOU,
     ),
-    "MODULE_WITHOUT_PHOTOS": (
+    Code.MODULE_WITHOUT_PHOTOS: (
         "Records in *{typed}* don't have photos in Zoho CRM, so there is none to show for {record}.",
         "Photos live in these modules: {photo_modules}.",
         Fixer.YOU,
     ),
     # Permissions and set-up: the admin's side
-    "NO_PERMISSION": (
+    # Looking a record up by email, phone or name ({record} is what was searched, and where)
+    Code.NO_MATCH: (
+        "No record matches {record}.",
+        "Check the spelling, try their email address, or paste the record's link from Zoho CRM.",
+        Fixer.YOU,
+    ),
+    Code.SEARCH_NOT_ENABLED: (
+        "Looking records up by email, phone or name isn't enabled for crmphoto yet, so {record} wasn't searched.",
+        "Record ids and links still work (`/crmphoto Contacts 4876876000000624001`). The admin needs a new Zoho "
+        "refresh token that includes the scope `ZohoSearch.securesearch.READ`: generate it for the self client in "
+        "Zoho's API console (see the README) and set `ZOHO_REFRESH_TOKEN`.",
+        Fixer.ADMIN,
+    ),
+    Code.SEARCH_TOO_SHORT: (
+        "{record} is too short to search for.",
+        "Type at least two letters of the name, or use their email address.",
+        Fixer.YOU,
+    ),
+    Code.INVALID_QUERY: (
+        "Zoho CRM couldn't search for {record}.",
+        "Try their email address or paste the record's link; if it keeps happening, tell the admin.",
+        Fixer.YOU,
+    ),
+    Code.NOT_YOUR_CHOICE: (
+        "That list of matches belongs to someone else, or to another channel, so crmphoto didn't share {record}.",
+        "Type the command yourself to get a list of your own.",
+        Fixer.YOU,
+    ),
+    Code.NO_PERMISSION: (
         "The Zoho account crmphoto uses isn't allowed to download images, so it can't fetch {record}.",
         "Ask your Zoho CRM admin to give that user's profile permission to view and download images.",
         Fixer.ADMIN,
     ),
-    "AUTHORIZATION_FAILED": (
+    Code.AUTHORIZATION_FAILED: (
         "The Zoho account crmphoto uses doesn't have enough privileges to download the photo of {record}.",
         "Ask your Zoho CRM admin to check that user's profile and role can see this record and its images.",
         Fixer.ADMIN,
     ),
-    "OAUTH_SCOPE_MISMATCH": (
+    Code.OAUTH_SCOPE_MISMATCH: (
         "crmphoto's Zoho connection isn't allowed to read {record}'s module.",
         "The admin needs a new refresh token with the scope `ZohoCRM.modules.ALL` (or "
         "`ZohoCRM.modules.{{module}}.READ` for each photo module) and `ZohoCRM.settings.modules.READ`.",
         Fixer.ADMIN,
     ),
-    "INVALID_TOKEN": (
+    Code.INVALID_TOKEN: (
         "Zoho CRM rejected crmphoto's sign-in while fetching {record}.",
         "Usually the bot is pointed at the wrong Zoho data centre (check `ZOHO_DC`) or the connection was "
         "revoked; the admin should check the Zoho settings.",
         Fixer.ADMIN,
     ),
-    "AUTHENTICATION_FAILURE": (
+    Code.AUTHENTICATION_FAILURE: (
         "Zoho CRM could not authenticate crmphoto while fetching {record}.",
         "The admin should check the Zoho connection settings (`ZOHO_DC` and the self client).",
         Fixer.ADMIN,
     ),
-    "INVALID_CLIENT": (
+    Code.INVALID_CLIENT: (
         "Zoho doesn't recognise crmphoto's self client, so it couldn't fetch {record}.",
         "Usually `ZOHO_DC` names the wrong data centre, or `ZOHO_CLIENT_ID` / `ZOHO_CLIENT_SECRET` are wrong.",
         Fixer.ADMIN,
     ),
-    "INVALID_REFRESH_TOKEN": (
+    Code.INVALID_REFRESH_TOKEN: (
         "crmphoto's Zoho refresh token was revoked or is wrong, so it couldn't fetch {record}.",
         "The admin needs to generate a new refresh token for the self client and set `ZOHO_REFRESH_TOKEN`.",
         Fixer.ADMIN,
     ),
-    "TOKEN_THROTTLED": (
+    Code.TOKEN_THROTTLED: (
         "Zoho is limiting how often crmphoto may sign in, so {record} can't be fetched right now.",
         "Try again in about ten minutes. If it keeps happening, the admin should check nothing else uses the "
         "same refresh token.",
         Fixer.YOU,
     ),
-    "TOKEN_ERROR": (
+    Code.TOKEN_ERROR: (
         "crmphoto couldn't sign in to Zoho to fetch {record}.",
         "The admin should check the Zoho settings; the code below says what Zoho answered.",
         Fixer.ADMIN,
     ),
-    "INVALID_URL_PATTERN": (
+    Code.INVALID_URL_PATTERN: (
         "Zoho CRM didn't accept the address crmphoto used for {record}.",
         "The admin should check `ZOHO_API_VERSION` and `ZOHO_API_DOMAIN`.",
         Fixer.ADMIN,
     ),
-    "INVALID_REQUEST_METHOD": (
+    Code.INVALID_REQUEST_METHOD: (
         "Zoho CRM refused the way crmphoto asked for {record}.",
         "This is a crmphoto bug; please tell the admin, with the reference below.",
         Fixer.ADMIN,
     ),
     # Zoho busy or unreachable: try again
-    "INTERNAL_ERROR": (
+    Code.INTERNAL_ERROR: (
         "Zoho CRM had a problem on its side while fetching {record}.",
         "Try again in a few minutes.",
         Fixer.YOU,
     ),
-    "TOO_MANY_REQUESTS": (
+    Code.TOO_MANY_REQUESTS: (
         "Zoho CRM is busy with too many requests from your company right now, so {record} wasn't fetched.",
         "Try again in a minute.",
         Fixer.YOU,
     ),
-    "TIMEOUT": (
+    Code.TIMEOUT: (
         "Zoho CRM took too long to answer for {record}.",
         "Try again in a few minutes.",
         Fixer.YOU,
     ),
-    "CONNECTION_ERROR": (
+    Code.CONNECTION_ERROR: (
         "crmphoto couldn't reach Zoho CRM to fetch {record}.",
         "Try again in a few minutes; if it keeps failing, tell the admin.",
         Fixer.YOU,
     ),
-    "INVALID_RESPONSE": (
+    Code.INVALID_RESPONSE: (
         "Zoho CRM gave an answer crmphoto didn't understand for {record}.",
         "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
         Fixer.YOU,
     ),
     # The admin's controls (bot/access.py)
-    "BUDGET_EXHAUSTED": (
+    Code.BUDGET_EXHAUSTED: (
         "crmphoto has used today's share of your company's Zoho API credits, so {record} wasn't fetched.",
         "Try again tomorrow (the budget resets at midnight UTC), or ask the admin to raise `DAILY_ZOHO_BUDGET`.",
         Fixer.ADMIN,
     ),
-    "RATE_LIMITED": (
+    Code.RATE_LIMITED: (
         "That's more photos in a minute than crmphoto allows one person, so {record} wasn't fetched.",
         "Wait a minute and try again.",
         Fixer.YOU,
     ),
-    "TEAM_NOT_ALLOWED": (
+    Code.TEAM_NOT_ALLOWED: (
         "crmphoto isn't enabled for this workspace, so it won't fetch {record} here.",
         "Ask the admin who runs crmphoto to add this workspace to `ALLOWED_TEAM_IDS`.",
         Fixer.ADMIN,
     ),
-    "CHANNEL_NOT_ALLOWED": (
+    Code.CHANNEL_NOT_ALLOWED: (
         "crmphoto isn't enabled in this channel, so it won't share {record} here.",
         "Try in a channel where it is enabled, or ask the admin to add this one to `ALLOWED_CHANNEL_IDS`.",
         Fixer.ADMIN,
     ),
-    "USER_NOT_ALLOWED": (
+    Code.USER_NOT_ALLOWED: (
         "You're not on the list of people who may use crmphoto, so {record} wasn't fetched.",
         "Ask the admin to add you (`ALLOWED_USER_IDS`) or your team's user group (`ALLOWED_USERGROUP_IDS`).",
         Fixer.ADMIN,
     ),
-    "GUEST_NOT_ALLOWED": (
+    Code.GUEST_NOT_ALLOWED: (
         "Guest accounts can't use crmphoto, so {record} wasn't fetched.",
         "Ask a full member of the workspace to look it up, or ask the admin about access.",
         Fixer.ADMIN,
     ),
-    "EXTERNAL_NOT_ALLOWED": (
+    Code.EXTERNAL_NOT_ALLOWED: (
         "crmphoto only serves people from its own organisation, so it won't fetch {record} for you.",
         "Ask someone from the organisation that runs crmphoto.",
         Fixer.ADMIN,
     ),
-    "IDENTITY_UNKNOWN": (
+    Code.IDENTITY_UNKNOWN: (
         "crmphoto couldn't check with Slack who is asking, so it didn't fetch {record}.",
         "Try again in a minute.",
         Fixer.YOU,
     ),
-    "MODULE_NOT_ALLOWED": (
+    Code.MODULE_NOT_ALLOWED: (
         "crmphoto is set up not to share photos from this module, so {record} wasn't fetched.",
         "Ask the admin if this module should be added to `ALLOWED_MODULES`.",
         Fixer.ADMIN,
     ),
-    "BUSY": (
+    Code.BUSY: (
         "crmphoto is handling a lot of requests right now, so it didn't start on {record}.",
         "Please try again in a moment.",
         Fixer.YOU,
     ),
-    "SHUTTING_DOWN": (
+    Code.SHUTTING_DOWN: (
         "crmphoto was restarting and couldn't finish fetching {record}.",
         "Please try again in a moment.",
         Fixer.YOU,
     ),
     # Slack's side
-    "file_uploads_disabled": (
+    Code.FILE_UPLOADS_DISABLED: (
         "The photo of {record} is ready, but file uploads are turned off in this Slack workspace.",
         "Ask a Slack admin to allow file uploads.",
         Fixer.ADMIN,
     ),
-    "file_upload_size_restricted": (
+    Code.FILE_UPLOAD_SIZE_RESTRICTED: (
         "The photo of {record} is larger than this Slack workspace allows for uploads.",
         "Ask a Slack admin about the upload size limit, or use a smaller photo in Zoho CRM.",
         Fixer.ADMIN,
     ),
-    "storage_limit_reached": (
+    Code.STORAGE_LIMIT_REACHED: (
         "Slack's file storage for this workspace is full, so the photo of {record} couldn't be shared.",
         "Ask a Slack admin to free up space.",
         Fixer.ADMIN,
     ),
-    "posting_to_channel_denied": (
+    Code.POSTING_TO_CHANNEL_DENIED: (
         "crmphoto isn't allowed to post in this channel, so the photo of {record} wasn't shared.",
         "Ask a channel manager to allow the app to post here, or try in another channel.",
         Fixer.ADMIN,
     ),
-    "missing_scope": (
+    Code.MISSING_SCOPE: (
         "crmphoto's Slack app is missing a permission it needs to share the photo of {record}.",
         "A Slack admin should reinstall the app from `manifest.yml` so it gets every scope listed there.",
         Fixer.ADMIN,
     ),
-    "invalid_auth": (
+    Code.INVALID_AUTH: (
         "Slack no longer accepts crmphoto's bot token, so the photo of {record} couldn't be shared.",
         "The admin should reinstall the Slack app and update `SLACK_BOT_TOKEN`.",
         Fixer.ADMIN,
     ),
-    "is_archived": (
+    Code.IS_ARCHIVED: (
         "This channel is archived, so the photo of {record} can't be shared here.",
         "Ask again in a channel that is still active.",
         Fixer.YOU,
     ),
-    "ratelimited": (
+    Code.RATELIMITED: (
         "Slack is asking crmphoto to slow down, so the photo of {record} wasn't shared.",
         "Try again in a minute.",
         Fixer.YOU,
     ),
-    "not_in_channel": (
+    Code.NOT_IN_CHANNEL: (
         "crmphoto isn't a member of this conversation and couldn't send you the photo of {record} directly.",
         "Invite it with `/invite @crmphoto` and try again.",
         Fixer.YOU,
     ),
-    "SLACK_TIMEOUT": (
+    Code.SLACK_TIMEOUT: (
         "The photo of {record} came from Zoho CRM, but Slack took too long to take it, so it may not have "
         "been shared.",
         "If it doesn't appear in a minute, try again.",
         Fixer.YOU,
     ),
-    "SLACK_ERROR": (
+    Code.SLACK_ERROR: (
         "Slack wouldn't take the photo of {record}.",
         "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
         Fixer.YOU,
     ),
-    "SAVE_FAILED": (
+    Code.SAVE_FAILED: (
         "The photo of {record} was fetched but couldn't be saved.",
         "Check the output path and that it is writable.",
         Fixer.YOU,
     ),
-    "FILE_EXISTS": (
+    Code.FILE_EXISTS: (
         "The photo of {record} was fetched but not saved: the output file already exists.",
         "Choose another path with `-o`, or add `--force` to overwrite the file.",
         Fixer.YOU,
     ),
-    "UNEXPECTED": (
+    Code.UNKNOWN_ZOHO_CODE: (
+        "Zoho CRM said no to {record} with a reason crmphoto doesn't know yet.",
+        "Tell the admin, with the code and reference below.",
+        Fixer.ADMIN,
+    ),
+    Code.UNEXPECTED: (
         "Sorry, something went wrong on crmphoto's side while fetching {record}.",
         "Try again; if it happens again, tell the admin with the reference below.",
         Fixer.ADMIN,
     ),
 }
 
-UNKNOWN_CODE = (
-    "Zoho CRM said no to {record} with a reason crmphoto doesn't know yet.",
-    "Tell the admin, with the code and reference below.",
-    Fixer.ADMIN,
-)
-
-
 def module_list(modules: list[str]) -> str:
     return ", ".join(f"`{escape(m)}`" for m in modules) or "`Contacts`, `Leads`, `Accounts`"
 
 
 def explain(
-    code: str,
+    code: Code,
     module: str,
     record_id: str,
     *,
     typed: str = "",
     photo_modules: list[str] | None = None,
     suggestion: str | None = None,
+    shown: str | None = None,
+    about: str | None = None,
 ) -> Explanation:
-    """The words for an outcome `code` about one record."""
-    what, todo, fixer = CATALOGUE.get(code, UNKNOWN_CODE)
+    """The words for outcome `code` about one record (or, with `about`, about what was searched).
+
+    `shown` is the code printed for reference when it differs from ours (Zoho's raw code for one we don't know).
+    """
+    what, todo, fixer = CATALOGUE.get(code, CATALOGUE[Code.UNKNOWN_ZOHO_CODE])
     values = {
-        "record": record_name(module, record_id),
+        "record": about if about is not None else record_name(module, record_id),
         "typed": escape(typed or module),
         "photo_modules": module_list(photo_modules or []),
         "suggestion": f" Did you mean *{escape(suggestion)}*?" if suggestion else "",
     }
-    return Explanation(code=code, what=what.format(**values), todo=todo.format(**values), fixer=fixer)
+    return Explanation(code=shown or code, what=what.format(**values), todo=todo.format(**values), fixer=fixer)
 
 
 def unexpected() -> Explanation:
@@ -371,12 +405,84 @@ def fetching(module: str, record_id: str) -> str:
     return f":hourglass_flowing_sand: Fetching the photo of {record_name(module, record_id)} from Zoho CRM…"
 
 
+@dataclass(frozen=True)
+class Label:
+    """What goes with a shared photo: its title, the comment under it (mrkdwn, every Zoho field escaped), and
+    the record as far as it is known."""
+
+    title: str
+    comment: str
+    card: RecordCard | None = None
+
+
+SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/crm/[A-Za-z0-9._-]+/tab/[A-Za-z0-9_]+/[0-9]+", re.ASCII)
+
+
 def photo_comment(user_id: str, module: str, record_id: str) -> str:
     return f"Photo of {record_name(module, record_id)} from Zoho CRM, requested by <@{escape(user_id)}>."
 
 
 def photo_title(module: str, record_id: str) -> str:
     return f"{module} {record_id}"
+
+
+def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: str = "") -> Label:
+    """The caption: who the record is (name, module, account or company, a link to it), and who asked.
+
+    Without the record's fields (no scope, an error) it is today's plain "Contacts 123" caption.
+    """
+    if card is None or not card.name:
+        comment = photo_comment(user_id, module, record_id) if user_id else \
+            f"Photo of {record_name(module, record_id)} from Zoho CRM."
+        return Label(photo_title(module, record_id), comment, card)
+    parts = [f"*{escape(card.name)}*", escape(module)]
+    if card.detail:
+        parts.append(escape(card.detail))
+    if card.link and SAFE_LINK.fullmatch(card.link):
+        parts.append(f"<{card.link}|Open in Zoho CRM>")
+    comment = " · ".join(parts)
+    if user_id:
+        comment += f"\nRequested by <@{escape(user_id)}>."
+    return Label(_plain(card.name)[:250], comment, card)
+
+
+def _plain(text: str) -> str:
+    """A title is plain text: no line breaks or control characters from a CRM field."""
+    return "".join(ch for ch in text if ch.isprintable()).strip() or "Photo"
+
+
+def searching(label: str) -> str:
+    return f":mag: Looking for *{escape(label)}* in Zoho CRM…"
+
+
+def sharing(module: str, record_id: str) -> str:
+    return f":hourglass_flowing_sand: Sharing the photo of {record_name(module, record_id)}…"
+
+
+def searched(value: str, modules: list[str]) -> str:
+    """What was looked for, and where: `*Jane Doe* in Contacts or Leads`."""
+    where = " or ".join(escape(m) for m in modules if m)
+    return f"*{escape(value)}*" + (f" in {where}" if where else "")
+
+
+SHARE_BUTTON = "Share photo"
+
+
+def choices_heading(about: str, total: int, more_pages: bool) -> str:
+    count = f"{total}+" if more_pages else str(total)
+    return f"{count} records match {about}. Which one did you mean?"
+
+
+def choices_more(more: int) -> str:
+    return (f"…and {more} more. To narrow it down, add the module (`{COMMAND} Contacts Jane Doe`), "
+            f"use their email address, or paste the record's link.")
+
+
+def choice_line(card: RecordCard) -> str:
+    """One match in the list: the name, and what tells it apart."""
+    name = f"*{escape(card.name)}*" if card.name else record_name(card.module, card.record_id)
+    details = [escape(d) for d in (card.detail, card.email) if d]
+    return name + (f"\n{' · '.join(dict.fromkeys(details))}" if details else "")
 
 
 def sent_by_dm(module: str, record_id: str) -> str:

@@ -1,11 +1,11 @@
-"""The one path every request takes, whichever door it came in by.
+"""The one path every request takes, whichever door it came in by: a command, a button, a pasted link.
 
 typed text → request → who may ask → budget → find the record → fetch → deliver → outcome → audit.
-An adapter (the Slack listener, later a button or a pasted link) hands in what was typed and who asked,
-answers at once with the `Ack` it gets back, then runs the admitted `Ticket` in the background with a
-destination for the photo and a `Replier` for the words. Nothing here knows Slack's payloads.
+An adapter hands in what was typed (or clicked, or pasted) and who asked, answers at once with the
+`Ack` it gets back, then runs the admitted `Ticket` in the background with a destination for the photo
+and a `Replier` for the words. Nothing here knows Slack's payloads.
 
-Every command gets about 25 s, split so that a slow Zoho can never eat the time the upload needs:
+Every request gets about 25 s, split so that a slow Zoho can never eat the time the upload needs:
 Zoho gets what is left minus the Slack share, Slack gets the rest. A timeout names the slow side; once
 the photo is in the channel the outcome is the photo, whatever the clock says.
 """
@@ -13,27 +13,28 @@ the photo is in the channel the outcome is the photo, whatever the clock says.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot import audit, deadline, messages
-from bot.access import BUDGET_EXHAUSTED, IDENTITY_UNKNOWN, RATE_LIMITED, REFUSALS, Gate
-from bot.deliver import Delivery, Destination, Outcome, fetch, hand_over
+from bot.access import Gate
+from bot.codes import REFUSALS, Code
+from bot.deliver import Delivery, Destination, Outcome, explained, fetch_photo, hand_over, resolve, zoho_outcome
 from bot.limits import Budget, RateLimiter
-from bot.request import BadInput, HelpRequest, PhotoRequest, parse_command
-from bot.zoho import ZohoClient
+from bot.records import RecordCard
+from bot.request import BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command, parse_link
+from bot.zoho import Module, Photo, ZohoClient, ZohoError
 from bot.zoho.client import metered
 
 log = logging.getLogger(__name__)
 
-BUSY = "BUSY"
-SHUTTING_DOWN = "SHUTTING_DOWN"
-TIMEOUT = "TIMEOUT"  # Zoho was the slow side
-SLACK_TIMEOUT = "SLACK_TIMEOUT"
-UNEXPECTED = "UNEXPECTED"
+Request = PhotoRequest | SearchRequest
+Via = Literal["command", "choice", "link"]
+CHOICES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,19 @@ class Ticket:
 
     ref: str
     asker: Asker
-    request: PhotoRequest
+    request: Request
     started: float
+    via: Via = "command"
+
+    @property
+    def quiet(self) -> bool:
+        """An unfurl speaks to the whole channel or not at all: no private words, no "requested by"."""
+        return self.via == "link"
 
     def audit(self, **fields: Any) -> None:
         a = self.asker
-        audit.record(ref=self.ref, team=a.team, user=a.user, channel=a.channel,
+        lookup = self.request.kind if isinstance(self.request, SearchRequest) else "id"
+        audit.record(ref=self.ref, team=a.team, user=a.user, channel=a.channel, via=self.via, lookup=lookup,
                      ms=int((time.monotonic() - self.started) * 1000), **fields)
 
 
@@ -94,6 +102,10 @@ class Replier(Protocol):
     async def explain(self, explanation: messages.Explanation, ref: str) -> None: ...
 
     async def note(self, text: str) -> None: ...
+
+    async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
+        """Several records matched: show them, each with a way to pick it (which comes back as a choice)."""
+        ...
 
 
 class _TeamMeter:
@@ -129,6 +141,7 @@ class Pipeline:
         timing: Timing | None = None,
         max_in_flight: int = 50,
         accepting: Callable[[], bool] = lambda: True,
+        search_modules: tuple[str, ...] = ("Contacts", "Leads"),
     ) -> None:
         self.zoho = zoho
         self.gate = gate
@@ -139,17 +152,47 @@ class Pipeline:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self._accepting = accepting
+        self.search_modules = search_modules
 
     # --- before the ack ----------------------------------------------------------------------------
     async def receive(self, text: str | None, asker: Asker) -> Ack:
-        """What to answer at once; never raises (an unexpected error becomes an apology with a reference)."""
+        """A command: what to answer at once; never raises (an unexpected error becomes an apology)."""
+        return await self._guarded(asker, lambda ref, started: self._receive(text, asker, ref, started))
+
+    async def receive_choice(self, module: str, record_id: str, asker: Asker, clicked_by: str, clicked_in: str) -> Ack:
+        """A pick from a list of matches: honoured only for the person who asked, where they asked."""
+
+        async def admit(ref: str, started: float) -> Ack:
+            request = PhotoRequest(module, record_id)
+            ticket = Ticket(ref, asker, request, started, via="choice")
+            if (clicked_by, clicked_in) != (asker.user, asker.channel):
+                who = Asker(asker.team, clicked_by, clicked_in, asker.enterprise)
+                return self._refuse(dataclasses.replace(ticket, asker=who), Code.NOT_YOUR_CHOICE)
+            return await self._admit(ticket, messages.sharing(module, record_id))
+
+        return await self._guarded(asker, admit)
+
+    async def receive_link(self, url: str, asker: Asker) -> Ack:
+        """A pasted record link to unfurl: the same rules as a command, and no words if it is not a record."""
+
+        async def admit(ref: str, started: float) -> Ack:
+            parsed = parse_link(url)
+            if isinstance(parsed, BadInput):
+                Ticket(ref, asker, PhotoRequest("", ""), started, via="link").audit(outcome="ignored",
+                                                                                      code=parsed.problem)
+                return Ack("", ref)
+            return await self._admit(Ticket(ref, asker, parsed, started, via="link"), "")
+
+        return await self._guarded(asker, admit)
+
+    async def _guarded(self, asker: Asker, admit: Callable[[str, float], Any]) -> Ack:
         ref = audit.new_reference()
         started = time.monotonic()
         try:
-            return await self._receive(text, asker, ref, started)
+            return await admit(ref, started)
         except Exception:
             log.exception("command %s: unexpected error before the work started", ref)
-            Ticket(ref, asker, PhotoRequest("", ""), started).audit(outcome="explained", code=UNEXPECTED)
+            Ticket(ref, asker, PhotoRequest("", ""), started).audit(outcome="explained", code=Code.UNEXPECTED)
             words = messages.unexpected()
             return Ack(words.what, ref, explanation=words)
 
@@ -163,52 +206,60 @@ class Pipeline:
             blank.audit(outcome="bad_input", code=parsed.problem)
             return Ack(messages.input_hint(parsed.problem, parsed.detail), ref)
         ticket = Ticket(ref, asker, parsed, started)
-        refusal = await self._admission(asker)
-        if refusal:
-            words = messages.explain(refusal, parsed.module, parsed.record_id)
-            ticket.audit(module=parsed.module, record_id=parsed.record_id,
-                         outcome="refused" if refusal in REFUSALS else "explained", code=refusal)
-            return Ack(words.what, ref, explanation=words)
-        self.in_flight += 1
-        return Ack(messages.fetching(parsed.module, parsed.record_id), ref, ticket=ticket)
+        if isinstance(parsed, SearchRequest):
+            return await self._admit(ticket, messages.searching(parsed.label))
+        return await self._admit(ticket, messages.fetching(parsed.module, parsed.record_id))
 
-    async def _admission(self, asker: Asker) -> str | None:
+    async def _admit(self, ticket: Ticket, text: str) -> Ack:
+        refusal = await self._admission(ticket.asker)
+        if refusal:
+            return self._refuse(ticket, refusal)
+        self.in_flight += 1
+        return Ack(text, ticket.ref, ticket=ticket)
+
+    def _refuse(self, ticket: Ticket, code: Code) -> Ack:
+        module, record_id, about = _naming(ticket.request)
+        words = messages.explain(code, module, record_id, about=about)
+        ticket.audit(module=module, record_id=record_id, code=code,
+                     outcome="refused" if code in REFUSALS else "explained")
+        return Ack(words.what, ticket.ref, explanation=words)
+
+    async def _admission(self, asker: Asker) -> Code | None:
         if not self._accepting():
-            return SHUTTING_DOWN
+            return Code.SHUTTING_DOWN
         if self.in_flight >= self.max_in_flight:
-            return BUSY  # nothing is queued without limit: the person retries in a moment
+            return Code.BUSY  # nothing is queued without limit: the person retries in a moment
         refusal = self.gate.check_request(asker.team, asker.channel, asker.user, asker.enterprise)
         if refusal:
             return refusal
         if not await self.rate.allow(asker.user):
-            return RATE_LIMITED
+            return Code.RATE_LIMITED
         return None
 
     # --- after the ack -----------------------------------------------------------------------------
     async def run(self, ticket: Ticket, destination: Destination, replier: Replier) -> Outcome:
-        """Exactly one outcome for an admitted ticket: the photo delivered, or words that say why not."""
-        request = ticket.request
+        """Exactly one outcome for an admitted ticket: the photo delivered, a list to pick from, or words."""
         meter = _TeamMeter(self.budget, ticket.asker.team)
+        module, record_id, _ = _naming(ticket.request)
         try:
             try:
                 with metered(meter):
                     outcome = await self._work(ticket, destination)
             except asyncio.CancelledError:
-                outcome = _delivered(request, destination) or _explained(request, SHUTTING_DOWN)
-                if outcome.explanation is not None:
+                outcome = _delivered(module, record_id, destination) or \
+                    explained(Code.SHUTTING_DOWN, module, record_id, _naming(ticket.request)[2])
+                if outcome.explanation is not None and not ticket.quiet:
                     await replier.explain(outcome.explanation, ticket.ref)
-                ticket.audit(module=request.module, record_id=request.record_id, zoho_calls=meter.calls,
+                ticket.audit(module=outcome.module, record_id=outcome.record_id, zoho_calls=meter.calls,
                              outcome=_outcome_name(outcome) if outcome.delivered else "cancelled", code=outcome.code)
                 raise
             except Exception:
                 log.exception("command %s: unexpected error", ticket.ref)
-                outcome = _delivered(request, destination) or _explained(request, UNEXPECTED)
+                outcome = _delivered(module, record_id, destination) or \
+                    explained(Code.UNEXPECTED, module, record_id, _naming(ticket.request)[2])
         finally:
             self.in_flight -= 1
-        if outcome.explanation is not None:
-            await replier.explain(outcome.explanation, ticket.ref)
-        elif outcome.delivery is not None and outcome.delivery.direct_message:
-            await replier.note(messages.sent_by_dm(outcome.module, outcome.record_id))
+        await self._tell(ticket, outcome, replier)
         if outcome.detail:
             log.info("command %s: %s %s/%s: %s", ticket.ref, outcome.code, outcome.module, outcome.record_id,
                      outcome.detail)
@@ -216,58 +267,162 @@ class Pipeline:
                      code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size, zoho_calls=meter.calls)
         return outcome
 
+    @staticmethod
+    async def _tell(ticket: Ticket, outcome: Outcome, replier: Replier) -> None:
+        if ticket.quiet:
+            return  # an unfurl that cannot show the photo stays silent; the audit line says why
+        if outcome.code == Code.CHOICES:
+            await replier.choices(outcome, ticket)
+        elif outcome.explanation is not None:
+            await replier.explain(outcome.explanation, ticket.ref)
+        elif outcome.delivery is not None and outcome.delivery.direct_message:
+            await replier.note(messages.sent_by_dm(outcome.module, outcome.record_id))
+
     async def _work(self, ticket: Ticket, destination: Destination) -> Outcome:
         request, asker, t = ticket.request, ticket.asker, self.timing
+        module_typed, record_id, about = _naming(request)
         ends = ticket.started + t.deadline
         try:
             async with asyncio.timeout(min(t.directory, _left(ends))):
                 refusal = await self.gate.check_person(asker.user, asker.team, asker.enterprise,
                                                        self.directory.user, self.directory.group_members)
         except TimeoutError:
-            refusal = IDENTITY_UNKNOWN
+            refusal = Code.IDENTITY_UNKNOWN
         if refusal:
-            return _explained(request, refusal)
+            return explained(refusal, module_typed, record_id, about)
         if not await self.budget.has_room(asker.team):
-            return _explained(request, BUDGET_EXHAUSTED)
+            return explained(Code.BUDGET_EXHAUSTED, module_typed, record_id, about)
 
         zoho_time = max(0.0, _left(ends) - t.slack_share)
         try:
             with deadline.within(zoho_time):
                 async with asyncio.timeout(zoho_time):
-                    fetched = await fetch(request, self.zoho, self.gate.module_allowed)
+                    found = await self._locate(request)
+                    if isinstance(found, Outcome):
+                        return found
+                    module, record_id, card = found
+                    cached = await destination.from_cache(module.api_name, record_id)
+                    if cached is not None:
+                        return Outcome(module.api_name, record_id, Code.OK, delivery=cached)
+                    fetched, card = await self._photo_and_card(module, record_id, card)
         except TimeoutError:
-            return _explained(request, TIMEOUT)
+            return explained(Code.TIMEOUT, module_typed, record_id, about)
         if isinstance(fetched, Outcome):
             return fetched
 
+        label = messages.photo_label(card, fetched.module, fetched.record_id, "" if ticket.quiet else asker.user)
         slack_time = _left(ends)
         try:
             with deadline.within(slack_time):
                 async with asyncio.timeout(slack_time):
-                    return await hand_over(fetched, destination)
+                    return await hand_over(fetched, destination, label)
         except TimeoutError:
-            module = fetched.module
-            return _delivered(request, destination, module) or _explained(request, SLACK_TIMEOUT, module)
+            module_name = fetched.module
+            return _delivered(module_name, record_id, destination) or \
+                explained(Code.SLACK_TIMEOUT, module_name, record_id)
+
+    # --- find the record ---------------------------------------------------------------------------
+    async def _locate(self, request: Request) -> tuple[Module, str, RecordCard | None] | Outcome:
+        """The module and record the request means (and its card, when a search already read it)."""
+        if isinstance(request, PhotoRequest):
+            module = await resolve(request.module, request.record_id, self.zoho, self.gate.module_allowed)
+            return module if isinstance(module, Outcome) else (module, request.record_id, None)
+        scope = await self._search_scope(request)
+        if isinstance(scope, Outcome):
+            return scope
+        modules, value = scope
+        about = messages.searched(value, [m.api_name for m in modules])
+        if not modules:
+            return explained(Code.MODULE_NOT_ALLOWED, request.module or "", "", about)
+        hits = None
+        for module in modules:
+            try:
+                hits = await self.zoho.search(module, request.kind, value, limit=CHOICES_SHOWN)
+            except ZohoError as error:
+                return zoho_outcome(error, module.api_name, "", self.zoho.modules.photo_modules(), about)
+            if hits.total:
+                break
+        if hits is None or not hits.total or not hits.cards:
+            return explained(Code.NO_MATCH, modules[0].api_name, "", about)
+        if hits.total == 1:
+            card = hits.cards[0]
+            return next(m for m in modules if m.api_name == hits.module), card.record_id, card
+        more = hits.total - len(hits.cards)
+        return Outcome(hits.module, "", Code.CHOICES, choices=hits.cards, more=more if not hits.more else max(more, 1),
+                       detail=f"{hits.total}{'+' if hits.more else ''} matches")
+
+    async def _search_scope(self, request: SearchRequest) -> tuple[list[Module], str] | Outcome:
+        """Where to search and for what: the typed module, a module the first words name, or SEARCH_MODULES."""
+        if request.module:
+            module = await resolve(request.module, "", self.zoho, self.gate.module_allowed)
+            return module if isinstance(module, Outcome) else ([module], request.value)
+        words = request.words
+        for n in range(min(3, len(words) - 1), 0, -1):
+            module = await self.zoho.modules.known(" ".join(words[:n]))
+            if module is None:
+                continue
+            if not module.has_photos or not self.gate.module_allowed(module.api_name):
+                return await resolve(" ".join(words[:n]), "", self.zoho, self.gate.module_allowed)  # says why
+            return [module], " ".join(words[n:])
+        modules = []
+        for name in self.search_modules:
+            module = await self.zoho.modules.known(name)
+            if module is not None and module.has_photos and self.gate.module_allowed(module.api_name):
+                modules.append(module)
+        return modules, request.value
+
+    async def _photo_and_card(
+        self, module: Module, record_id: str, card: RecordCard | None
+    ) -> tuple[Photo | Outcome, RecordCard | None]:
+        """The photo and who the record is, fetched side by side so the caption costs no time."""
+        if card is None:
+            details = self.zoho.record_card(module, record_id)
+        else:
+            details = _with_link(card, self.zoho.record_link(module, record_id))
+        photo, card_or_error = await asyncio.gather(fetch_photo(module, record_id, self.zoho), details,
+                                                    return_exceptions=True)
+        if isinstance(photo, BaseException):
+            raise photo
+        if isinstance(card_or_error, BaseException):
+            if isinstance(card_or_error, asyncio.CancelledError):
+                raise card_or_error
+            log.warning("record %s/%s: its fields could not be read (%s); the caption says less",
+                        module.api_name, record_id, getattr(card_or_error, "code", type(card_or_error).__name__))
+            return photo, card
+        return photo, card_or_error
+
+
+async def _with_link(card: RecordCard, link: Any) -> RecordCard:
+    """The card a search gave, plus the web link when it can be had (without it, the card as it is)."""
+    try:
+        return dataclasses.replace(card, link=await link)
+    except ZohoError as error:
+        log.warning("record %s/%s: no link to it (%s)", card.module, card.record_id, error.code)
+        return card
+
+
+def _naming(request: Request) -> tuple[str, str, str | None]:
+    """(module, record id, words for a search) for replies and the audit line."""
+    if isinstance(request, SearchRequest):
+        return request.module or "", "", messages.searched(request.value, [request.module] if request.module else [])
+    return request.module, request.record_id, None
 
 
 def _left(ends: float) -> float:
     return max(0.0, ends - time.monotonic())
 
 
-def _explained(request: PhotoRequest, code: str, module: str | None = None) -> Outcome:
-    module = module or request.module
-    return Outcome(module, request.record_id, code, messages.explain(code, module, request.record_id))
-
-
-def _delivered(request: PhotoRequest, destination: Destination, module: str | None = None) -> Outcome | None:
+def _delivered(module: str, record_id: str, destination: Destination) -> Outcome | None:
     """The photo outcome if the destination already has the photo (a timeout or cancel came too late)."""
     delivery: Delivery | None = getattr(destination, "delivered", None)
     if delivery is None:
         return None
-    return Outcome(module or request.module, request.record_id, "OK", delivery=delivery)
+    return Outcome(module, record_id, Code.OK, delivery=delivery)
 
 
 def _outcome_name(outcome: Outcome) -> str:
+    if outcome.code == Code.CHOICES:
+        return "choices"
     if outcome.delivery is None:
         return "refused" if outcome.code in REFUSALS else "explained"
     return "photo_dm" if outcome.delivery.direct_message else "photo"

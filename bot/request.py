@@ -1,9 +1,10 @@
-"""What a person typed after `/crmphoto`, turned into a request, a help request, or a specific hint.
+"""What a person typed after `/crmphoto`, turned into a request, a search, a help request, or a hint.
 
 Accepted: `Module ID` (module in any case, singular or plural, up to three words for custom module
-labels), `ID Module` (people do type it that way round), a pasted Zoho CRM record link, `help` or
-nothing. Nothing here
-talks to Zoho: the module name is resolved later against Zoho's module list.
+labels), `ID Module` (people do type it that way round), a pasted Zoho CRM record link, an email
+address, a phone number (digits with `+ ( ) - .` or spaces), a name (`Jane Doe`, `"Jane Doe"`), each of
+the last three optionally after a module, `help` or nothing. Nothing here talks to Zoho: module names
+are resolved later against Zoho's module list, and a name's leading words may turn out to be a module.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from bot.datacentres import DATA_CENTRES
+from bot.records import SearchKind
 
 MAX_TEXT = 500
 MAX_MODULE_WORDS = 3
@@ -25,8 +27,17 @@ LINK_HOST = re.compile(
     + ")",
     re.IGNORECASE,
 )
-SLACK_LINK = re.compile(r"<([^<>|\s!@#][^<>|\s]*)(?:\|[^<>]*)?>")  # not <@user>, <!here>, <#channel>
+SLACK_LINK = re.compile(r"<([^<>|\s!@#][^<>|\s]*)(?:\|([^<>]*))?>")  # not <@user>, <!here>, <#channel>
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+", re.ASCII)
+PHONE = re.compile(r"\+?[0-9()][0-9 ().-]*[0-9]", re.ASCII)
+PHONE_DIGITS = (6, 15)  # E.164 allows 15; fewer than 6 is more likely a typo than a phone number
+NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.&,-])*", re.UNICODE)  # letters, with ' . & , - inside
+MAX_SEARCH = 100
+QUOTES = "\"“”„«»"
+# Typed alone, these are a module without its record id (a hint), not a name to search for.
+MODULE_ALONE = {"contact", "contacts", "lead", "leads", "account", "accounts", "product", "products", "vendor",
+                "vendors", "deal", "deals"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,29 @@ class PhotoRequest:
 
 
 @dataclass(frozen=True)
+class SearchRequest:
+    """Look a record up by email, phone or name (resolved and searched later, against Zoho).
+
+    `module` is what was typed as the module, if anything. For a name typed without quotes, `words`
+    keeps the words so the pipeline can tell `Contacts Jane Doe` (a module, then a name) from `Jane Doe`.
+    """
+
+    kind: SearchKind
+    value: str
+    module: str | None = None
+    words: tuple[str, ...] = ()
+
+    @property
+    def record_id(self) -> str:
+        return ""
+
+    @property
+    def label(self) -> str:
+        """How the search is named in replies and the audit line."""
+        return f"{self.module} {self.value}" if self.module else self.value
+
+
+@dataclass(frozen=True)
 class HelpRequest:
     pass
 
@@ -47,17 +81,27 @@ class HelpRequest:
 class BadInput:
     """Why the text is not a request; `problem` picks the hint in the words catalogue."""
 
-    problem: str  # missing_id | bad_id | too_many_ids | extra_words | bad_module | bad_link | too_long
+    problem: str  # missing_id | bad_id | too_many_ids | extra_words | bad_module | bad_link | too_long | bad_search
     typed: str
     detail: str = ""
 
 
-Parsed = PhotoRequest | HelpRequest | BadInput
+Parsed = PhotoRequest | SearchRequest | HelpRequest | BadInput
 
 
 def _unwrap_slack_links(text: str) -> str:
-    """Slack sends pasted links as `<https://…>` or `<https://…|label with spaces>`."""
-    return SLACK_LINK.sub(lambda m: m.group(1), text)
+    """Slack sends pasted links as `<https://…>` or `<https://…|label>`, emails as `<mailto:a@b.c|a@b.c>` and
+    may send phone numbers as `<tel:+4420…|+44 20 …>`: keep the link, the address, or the number as shown."""
+
+    def unwrap(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.lower().startswith("mailto:"):
+            return target[7:]
+        if target.lower().startswith("tel:"):
+            return label if label and PHONE.fullmatch(label.strip()) else target[4:]
+        return target
+
+    return SLACK_LINK.sub(unwrap, text)
 
 
 def _is_id(token: str) -> bool:
@@ -100,6 +144,9 @@ def parse_command(text: str | None) -> Parsed:
             return BadInput("link_and_words", text, " ".join(t for t in tokens if t not in links))
         link = links[0] if "://" in links[0] else "https://" + links[0]
         return parse_link(link)
+    found = _search(text, tokens)
+    if found is not None:
+        return found
     ids = [t for t in tokens if _is_id(t)]
     if len(ids) > 1:
         return BadInput("too_many_ids", text)
@@ -121,10 +168,53 @@ def parse_command(text: str | None) -> Parsed:
     return PhotoRequest(module=" ".join(words), record_id=record_id)
 
 
-def _without_id(text: str, tokens: list[str]) -> BadInput:
-    """No record id at all: say whether one is missing or what was typed isn't one."""
-    if all(MODULE_WORD.fullmatch(t) for t in tokens) and len(tokens) <= MAX_MODULE_WORDS:
-        if len(tokens) > 1 and not any(t[0].isupper() for t in tokens[1:]):
-            return BadInput("bad_id", text, tokens[-1])  # `Contacts abc`: the last word was meant as the id
+def _module_words(tokens: list[str]) -> bool:
+    return len(tokens) <= MAX_MODULE_WORDS and all(MODULE_WORD.fullmatch(t) for t in tokens)
+
+
+def _search(text: str, tokens: list[str]) -> SearchRequest | BadInput | None:
+    """An email, a phone number or a quoted name, each optionally after a module; None if it is none of these."""
+    emails = [i for i, t in enumerate(tokens) if EMAIL.fullmatch(t)]
+    if emails:
+        where = emails[-1]
+        module, rest = tokens[:where], tokens[where + 1 :]
+        if len(emails) > 1 or rest:
+            return BadInput("extra_words", text, " ".join(rest) or tokens[emails[0]])
+        if module and not _module_words(module):
+            return BadInput("bad_module", text, " ".join(module))
+        return SearchRequest("email", tokens[where].lower(), " ".join(module) or None)
+    for split in range(min(MAX_MODULE_WORDS, len(tokens) - 1), -1, -1):
+        module, rest = tokens[:split], " ".join(tokens[split:])
+        if module and not _module_words(module):
+            continue
+        if PHONE.fullmatch(rest) and not _is_id(rest):
+            digits = sum(c.isdigit() for c in rest)
+            if PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+                return SearchRequest("phone", rest, " ".join(module) or None)
+    quoted = re.fullmatch(rf"(.*?)[{QUOTES}]([^{QUOTES}]+)[{QUOTES}]\s*", text, re.DOTALL)
+    if quoted:
+        module = quoted.group(1).split()
+        name = " ".join(quoted.group(2).split())
+        if module and not _module_words(module):
+            return BadInput("bad_module", text, " ".join(module))
+        return _name(text, name, " ".join(module) or None, ())
+    return None
+
+
+def _name(text: str, name: str, module: str | None, words: tuple[str, ...]) -> SearchRequest | BadInput:
+    if len(name) > MAX_SEARCH:
+        return BadInput("too_long", text[:60] + "…")
+    if not name or not all(NAME_WORD.fullmatch(w) for w in name.split()):
+        return BadInput("bad_search", text, name)
+    return SearchRequest("word", name, module, words)
+
+
+def _without_id(text: str, tokens: list[str]) -> BadInput | SearchRequest:
+    """No record id: a module alone wants its id; words are a name to look for; anything else gets a hint."""
+    if len(tokens) == 1 and tokens[0].casefold() in MODULE_ALONE:
+        return BadInput("missing_id", text, tokens[0])
+    if all(NAME_WORD.fullmatch(t) for t in tokens):
+        return _name(text, " ".join(tokens), None, tuple(tokens))
+    if _module_words(tokens):
         return BadInput("missing_id", text, " ".join(tokens))
     return BadInput("bad_id", text, tokens[-1])

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.request import MAX_TEXT, BadInput, HelpRequest, PhotoRequest, parse_command
+from bot.request import EMAIL, MAX_SEARCH, MAX_TEXT, BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command
 from bot.zoho import ZohoError
 from bot.zoho.modules import API_NAME
 from bot.zoho.photo import photo_path
@@ -139,7 +139,6 @@ def test_slack_link_with_a_label_containing_spaces() -> None:
     ("text", "problem", "detail"),
     [
         ("Contacts", "missing_id", "Contacts"),
-        ("Contacts abc", "bad_id", "abc"),
         ("12345", "missing_module", "12345"),
         ("zcrm_12345", "missing_module", "zcrm_12345"),
         ("Contacts 12a", "bad_id", "12a"),
@@ -181,9 +180,65 @@ def test_id_then_multi_word_label() -> None:
     assert parse_command("123 Job Openings") == request("Job Openings", "123")
 
 
-def test_missing_id_names_the_whole_label() -> None:
-    parsed = parse_command("Job Openings")
-    assert isinstance(parsed, BadInput) and parsed.detail == "Job Openings"
+def test_a_standard_module_alone_asks_for_the_id() -> None:
+    parsed = parse_command("Leads")
+    assert isinstance(parsed, BadInput) and parsed.problem == "missing_id" and parsed.detail == "Leads"
+
+
+# --- Email, phone, name ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane@acme.com", SearchRequest("email", "jane@acme.com")),
+        ("Jane.Doe@Acme.COM", SearchRequest("email", "jane.doe@acme.com")),
+        ("Contacts jane@acme.com", SearchRequest("email", "jane@acme.com", "Contacts")),
+        ("<mailto:jane@acme.com|jane@acme.com>", SearchRequest("email", "jane@acme.com")),
+        ("+44 20 7946 0958", SearchRequest("phone", "+44 20 7946 0958")),
+        ("Leads (555) 123-4567", SearchRequest("phone", "(555) 123-4567", "Leads")),
+        ("555.123.4567", SearchRequest("phone", "555.123.4567")),
+        ("<tel:+442079460958|+44 20 7946 0958>", SearchRequest("phone", "+44 20 7946 0958")),
+        ("Jane Doe", SearchRequest("word", "Jane Doe", None, ("Jane", "Doe"))),
+        ('"Jane Doe"', SearchRequest("word", "Jane Doe")),
+        ("“Jane  Doe”", SearchRequest("word", "Jane Doe")),
+        ('Contacts "Jane Doe"', SearchRequest("word", "Jane Doe", "Contacts")),
+        ("Contacts Jane Doe", SearchRequest("word", "Contacts Jane Doe", None, ("Contacts", "Jane", "Doe"))),
+        ("Accounts Acme", SearchRequest("word", "Accounts Acme", None, ("Accounts", "Acme"))),
+        ("O'Brien", SearchRequest("word", "O'Brien", None, ("O'Brien",))),
+        ("Zoë Müller-Lüdenscheidt", SearchRequest("word", "Zoë Müller-Lüdenscheidt", None,
+                                                  ("Zoë", "Müller-Lüdenscheidt"))),
+    ],
+)
+def test_searches(text: str, expected: SearchRequest) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Contacts 12345", PhotoRequest("Contacts", "12345")),  # plain digits after a module stay an id
+        ("Contacts 4876876000000624001", PhotoRequest("Contacts", "4876876000000624001")),
+        ("Contacts 12-345", BadInput("bad_id", "Contacts 12-345", "12-345")),  # too few digits for a phone
+    ],
+)
+def test_digits_stay_ids(text: str, expected: object) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("jane@acme.com please", "extra_words"),
+        ("jane@acme.com bob@acme.com", "extra_words"),
+        ("Cont@cts jane@acme.com", "bad_module"),
+        ('"<!channel>"', "bad_search"),
+        ('"' + "a" * 150 + '"', "too_long"),
+    ],
+)
+def test_bad_searches_get_hints(text: str, problem: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput) and parsed.problem == problem
 
 
 def test_link_with_extra_words_hint_reads_sensibly() -> None:
@@ -252,13 +307,27 @@ def _check_request(parsed: PhotoRequest) -> None:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII), parsed
 
 
+def _check_search(parsed: SearchRequest) -> None:
+    assert 0 < len(parsed.value) <= MAX_SEARCH
+    assert not any(c in parsed.value for c in "<>|"), parsed
+    if parsed.kind == "email":
+        assert EMAIL.fullmatch(parsed.value)
+    if parsed.kind == "phone":
+        assert re.fullmatch(r"\+?[0-9 ().-]+", parsed.value, re.ASCII)
+    if parsed.module is not None:
+        for word in parsed.module.split(" "):
+            assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII), parsed
+
+
 @FAST
 @given(ANY_TEXT)
 def test_parse_never_raises_and_requests_are_safe(text: str | None) -> None:
     parsed = parse_command(text)
-    assert isinstance(parsed, PhotoRequest | HelpRequest | BadInput)
+    assert isinstance(parsed, PhotoRequest | SearchRequest | HelpRequest | BadInput)
     if isinstance(parsed, PhotoRequest):
         _check_request(parsed)
+    if isinstance(parsed, SearchRequest):
+        _check_search(parsed)
 
 
 @FAST

@@ -71,6 +71,7 @@ def create_app(
         timing=timing,
         max_in_flight=access.max_in_flight,
         accepting=lambda: background.accepting,
+        search_modules=access.search_modules,
     )
     app.error(reject_malformed)
     listeners.register(app, pipeline, background)

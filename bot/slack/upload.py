@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.deliver import Delivery, DeliveryError
+from bot.messages import Label
 from bot.slack import retry
 from bot.slack.retry import AttemptLog
 from bot.zoho import Photo
@@ -74,29 +75,32 @@ class SlackDestination:
         self.user_id = user_id
         self.delivered: Delivery | None = None
 
-    async def send(self, photo: Photo) -> Delivery:
-        self.delivered = await self._send(photo)
+    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+        return None  # every command shares its own copy of the photo
+
+    async def send(self, photo: Photo, label: Label) -> Delivery:
+        self.delivered = await self._send(photo, label)
         return self.delivered
 
-    async def _send(self, photo: Photo) -> Delivery:
+    async def _send(self, photo: Photo, label: Label) -> Delivery:
         try:
-            await self._upload(photo, self.channel_id)
+            await self._upload(photo, label, self.channel_id)
             return Delivery(self.channel_id)
         except DeliveryError as error:
-            if error.code not in NOT_MEMBER:
+            if error.raw not in NOT_MEMBER:
                 raise
         if await self._join():
             try:
-                await self._upload(photo, self.channel_id)
+                await self._upload(photo, label, self.channel_id)
                 return Delivery(self.channel_id, joined=True)
             except DeliveryError as error:
-                if error.code not in NOT_MEMBER:
+                if error.raw not in NOT_MEMBER:
                     raise
         dm = await self._open_dm()
-        await self._upload(photo, dm)
+        await self._upload(photo, label, dm)
         return Delivery(dm, direct_message=True)
 
-    async def _upload(self, photo: Photo, channel_id: str) -> None:
+    async def _upload(self, photo: Photo, label: Label, channel_id: str) -> None:
         """One files_upload_v2; its calls are retried one by one by the client, never the upload as a whole."""
         with retry.recording() as attempts:
             try:
@@ -104,8 +108,8 @@ class SlackDestination:
                     channel=channel_id,
                     content=photo.content,
                     filename=photo.filename,
-                    title=messages.photo_title(photo.module, photo.record_id),
-                    initial_comment=messages.photo_comment(self.user_id, photo.module, photo.record_id),
+                    title=label.title,
+                    initial_comment=label.comment,
                 )
             except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
                 if already_completed(exc, attempts):

@@ -123,6 +123,18 @@ class ModuleCatalog:
             raise self._problem(errors.MODULE_WITHOUT_PHOTOS, typed)
         return module
 
+    async def known(self, typed: str) -> Module | None:
+        """The module `typed` names, from the cached list, or None: no early refresh, no error.
+
+        For telling `Contacts Jane Doe` (a module, then a name) from `Jane Doe` without spending a Zoho call
+        on every name that is not a module.
+        """
+        try:
+            await self._load_if(lambda: self._clock() - self._loaded_at >= CACHE_TTL)
+        except errors.ZohoError:
+            return None
+        return self._lookup(typed)
+
     def photo_modules(self) -> list[str]:
         if self._modules is None:
             return list(STANDARD_PHOTO_MODULES)
