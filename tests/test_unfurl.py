@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.fakes.slack import FakeSlack
 from bot.records import RecordCard
+from bot.slack.blocks import Words
 from bot.slack.client import build_client
 from bot.slack.unfurl import MemoryUnfurlCache, Unfurler
 from bot.zoho import Photo
@@ -110,6 +111,39 @@ async def test_falls_back_to_text_within_about_eight_seconds(
     [done] = fake.unfurls
     assert not has_image(done)
     assert done["unfurls"][URL]["blocks"][0]["text"]["text"].startswith(f"*<{URL}|Ada Lovelace>*")
+
+
+async def test_other_invalid_blocks_go_straight_to_text(fake: FakeSlack, client: AsyncWebClient, clock: Clock) -> None:
+    unfurler = Unfurler(client, words=Words(alt=""), clock=clock, sleep=clock.sleep)  # an image without alt_text
+    file_id = await unfurler.private_file(PHOTO)
+    assert await unfurler.unfurl("C1", "1.2", URL, CARD, file_id) == "text"
+    assert (len(unfurl_calls(fake)), clock.sleeps) == (2, [])
+
+
+async def test_invalid_blocks_without_detail_is_taken_for_a_fresh_file(
+    fake: FakeSlack, unfurler: Unfurler, clock: Clock
+) -> None:
+    file_id = await unfurler.private_file(PHOTO)
+    fake.fail_next("chat.unfurl", "invalid_blocks")  # {"ok": false, "error": "invalid_blocks"}, no `errors`
+    assert await unfurler.unfurl("C1", "1.2", URL, CARD, file_id) == "image"
+    assert (len(unfurl_calls(fake)), clock.sleeps) == (2, [0.5])
+
+
+async def test_a_file_never_accepted_is_not_tried_again_within_the_ttl(
+    fake: FakeSlack, unfurler: Unfurler, clock: Clock
+) -> None:
+    fake.file_ready_after(calls=1000)
+
+    async def fetch() -> tuple[RecordCard, Photo | None]:
+        return CARD, PHOTO
+
+    card, file_id = await unfurler.prepare(CARD.module, CARD.record_id, fetch)
+    assert await unfurler.unfurl("C1", "1.2", URL, card, file_id) == "text"
+    assert len(unfurl_calls(fake)) == 7
+    card, file_id = await unfurler.prepare(CARD.module, CARD.record_id, fetch)
+    assert file_id is None
+    assert await unfurler.unfurl("C1", "1.3", URL, card, file_id) == "text"
+    assert (len(unfurl_calls(fake)), len(fake.uploads)) == (8, 1)
 
 
 async def test_fresh_file_with_real_time(fake: FakeSlack, client: AsyncWebClient) -> None:

@@ -4,7 +4,9 @@ The photo is uploaded once as a private file (files.completeUploadExternal witho
 and shown through an `image` block that names it (`slack_file: {"id"}`). Slack completes uploads
 asynchronously: a file named right after its upload can be refused as "invalid slack file" (`invalid_blocks`)
 and accepted a moment later (slackapi/python-slack-sdk#1521, #1797). So `chat.unfurl` is retried with short
-waits for about 8 seconds, and then the record is shown without its photo rather than not at all.
+waits for about 8 seconds, and then the record is shown without its photo rather than not at all. Public
+reports also say a file shared nowhere can stay refused for good (slackapi/python-slack-sdk#1658): a file still
+refused after the wait is forgotten, so the same record is shown without a photo, at once, for the next 10 minutes.
 
 A record's card and file id are kept for 10 minutes (`UnfurlCache`), so the same link pasted again costs no
 Zoho photo call and no new upload. Whether a channel is shared with another organisation (Slack Connect) is
@@ -24,6 +26,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.records import RecordCard
 from bot.slack.blocks import WORDS, Words, unfurl_blocks
 from bot.zoho import Photo
@@ -102,7 +105,7 @@ class Unfurler:
     async def private_file(self, photo: Photo) -> str:
         """Upload `photo` shared nowhere (no channel) and return its file id, for an image block to name."""
         response = await self.client.files_upload_v2(
-            content=photo.content, filename=photo.filename, title=photo.filename,
+            content=photo.content, filename=photo.filename, title=messages.photo_title(photo.module, photo.record_id),
         )
         file = response.get("file") or {}
         file_id = file.get("id") if isinstance(file, dict) else None
@@ -136,12 +139,20 @@ class Unfurler:
         target: dict[str, Any] = {"unfurl_id": unfurl_id, "source": source} if unfurl_id and source else {
             "channel": channel, "ts": ts}
         if file_id:
-            if await self._with_image(target, url, card, file_id):
+            shown = await self._with_image(target, url, card, file_id)
+            if shown:
                 return "image"
+            if shown is None:
+                # Never usable within the wait: likely refused for good (a file shared nowhere may stay
+                # invisible to others), so the next paste within the TTL goes without it, at once.
+                await self.cache.put(card.module, card.record_id, card, None)
         return "text" if await self._send(target, url, unfurl_blocks(card, None, self.words)) is None else "failed"
 
-    async def _with_image(self, target: dict[str, Any], url: str, card: RecordCard, file_id: str) -> bool:
-        """Try the image unfurl, waiting between tries while Slack says the file is not usable yet."""
+    async def _with_image(self, target: dict[str, Any], url: str, card: RecordCard, file_id: str) -> bool | None:
+        """Try the image unfurl, waiting between tries while Slack says the file is not usable yet.
+
+        True: shown with the photo; False: another failure; None: the file was still refused when time ran out.
+        """
         blocks = unfurl_blocks(card, file_id, self.words)
         ends = self.clock() + self.retry_within
         delays = iter(self.retry_delays)
@@ -155,7 +166,7 @@ class Unfurler:
             if self.clock() + delay > ends:
                 log.info("unfurl: file %s still not usable after %.0f s; showing the record without it",
                          file_id, self.retry_within)
-                return False
+                return None
             await self.sleep(delay)
 
     async def _send(self, target: dict[str, Any], url: str, blocks: list[dict[str, Any]]) -> str | None:
