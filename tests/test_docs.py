@@ -17,7 +17,7 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from bot import config, messages
+from bot import config, datacentres, messages
 from bot.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,9 @@ FIXER_LABELS = {messages.Fixer.YOU: "you", messages.Fixer.ADMIN: "admin", messag
 ERRORS_HEADER = ["Code", "What the user sees", "Who fixes it", "What to do"]
 MANIFEST_SCOPES = {
     "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "usergroups:read",
+    "links:read", "links:write", "channels:read", "groups:read", "im:read", "mpim:read",
 }
+MAX_UNFURL_DOMAINS = 5  # the manifest schema's maxItems for features.unfurl_domains
 PLATFORM_SET = {"PORT"}  # Heroku sets it for every web dyno; app.json must not ask for it
 DUMMY_REQUIRED = {
     "SLACK_BOT_TOKEN": "xoxb-dummy",
@@ -189,6 +191,17 @@ def test_manifest_has_the_command_and_scopes(manifest: dict[str, Any]) -> None:
     assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
     assert settings["socket_mode_enabled"] is False  # HTTP mode, as the Procfile's web process serves
     assert settings["org_deploy_enabled"] is False and settings["token_rotation_enabled"] is False
+
+
+def test_manifest_unfurls_zoho_record_links(manifest: dict[str, Any], readme: str) -> None:
+    url = manifest["features"]["slash_commands"][0]["url"]
+    assert manifest["settings"]["event_subscriptions"] == {"request_url": url, "bot_events": ["link_shared"]}
+    domains = manifest["features"]["unfurl_domains"]
+    assert domains == [datacentres.DEFAULT.crm_web_host]
+    assert len(domains) <= MAX_UNFURL_DOMAINS
+    links = section(readme, "Record links in conversations")
+    for dc in datacentres.DATA_CENTRES:
+        assert f"`{dc.crm_web_host}`" in links, f"README doesn't say which host to add for {dc.key}"
 
 
 def test_readme_explains_every_manifest_scope(readme: str, manifest: dict[str, Any]) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import pytest
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.fakes import harness
 from bot.fakes.slack import FakeSlack
 
 TOKEN = "xoxb-test-dummy"
@@ -333,3 +337,176 @@ async def test_slow_answer_times_out_a_short_client(fake: FakeSlack) -> None:
     assert fake.count("conversations.join") == 1
     await hasty.conversations_join(channel="C2")  # only the next call is slow
     assert fake.joins == ["C2"]
+
+
+# --- unfurls, private files, conversations.info, button replies ----------------------------------------------
+
+def image_unfurl(file_id: str, url: str = "https://crm.zoho.com/crm/org1/tab/Contacts/1") -> dict[str, Any]:
+    return {url: {"blocks": [{"type": "image", "slack_file": {"id": file_id}, "alt_text": "photo"}]}}
+
+
+async def private_file(client: AsyncWebClient) -> str:
+    res = await client.files_upload_v2(content=PHOTO, filename="a.jpg", title="t")
+    return str(res["file"]["id"])
+
+
+async def test_upload_without_channel_is_private_and_never_reads_the_file(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    file_id = await private_file(client)
+    [up] = fake.uploads
+    assert (up["channel_id"], up["file_id"], up["content"]) == (None, file_id, PHOTO)
+    assert [m for m, _ in fake.calls] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert "channel_id" not in fake.calls[2][1] and "channels" not in fake.calls[2][1]
+
+
+async def test_unfurl_with_a_known_file_is_recorded(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.add_channel("C1", bot_member=False)  # unfurling needs no membership
+    file_id = await private_file(client)
+    await client.chat_unfurl(channel="C1", ts="1700000000.000002", unfurls=image_unfurl(file_id))
+    [unfurl] = fake.unfurls
+    assert (unfurl["channel"], unfurl["ts"], unfurl["unfurl_id"]) == ("C1", "1700000000.000002", None)
+    assert unfurl["unfurls"] == image_unfurl(file_id)
+
+
+async def test_unfurl_by_unfurl_id_and_source(fake: FakeSlack, client: AsyncWebClient) -> None:
+    await client.chat_unfurl(unfurl_id="C1.1.2.abc", source="composer", unfurls={"https://x": {"blocks": []}})
+    assert [(u["unfurl_id"], u["source"], u["channel"]) for u in fake.unfurls] == [("C1.1.2.abc", "composer", None)]
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_unfurl(unfurl_id="C1.1.2.abc", source="elsewhere", unfurls={"https://x": {"blocks": []}})
+    assert err.value.response["error"] == "invalid_arguments"
+    assert len(fake.unfurls) == 1
+
+
+async def test_unfurl_naming_an_unknown_file_is_invalid_blocks(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.add_channel("C1")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_unfurl(channel="C1", ts="1.2", unfurls=image_unfurl("F0NEVERSEEN"))
+    data = err.value.response.data
+    assert data["error"] == "invalid_blocks"
+    assert data["errors"] == ["invalid slack file [json-pointer:/unfurls/https://crm.zoho.com/crm/org1/tab/"
+                              "Contacts/1/blocks/0/slack_file]"]
+    assert fake.unfurls == []
+
+
+@pytest.mark.parametrize(("arguments", "error"), [
+    ({"ts": "1.2", "unfurls": {"https://x": {"blocks": []}}}, "missing_channel"),
+    ({"channel": "C1", "unfurls": {"https://x": {"blocks": []}}}, "missing_ts"),
+    ({"channel": "C404", "ts": "1.2", "unfurls": {"https://x": {"blocks": []}}}, "cannot_find_channel"),
+    ({"channel": "C1", "ts": "1.2"}, "missing_unfurls"),
+    ({"channel": "C1", "ts": "1.2", "unfurls": {"https://x": "blocks"}}, "invalid_unfurls_format"),
+    ({"channel": "C1", "ts": "1.2", "unfurls": {"https://x": {"blocks": [{"type": "image", "image_url": "https://i"}]}}},
+     "invalid_blocks"),  # no alt_text
+])
+async def test_unfurl_refusals(
+    fake: FakeSlack, client: AsyncWebClient, arguments: dict[str, Any], error: str
+) -> None:
+    fake.add_channel("C1")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_unfurl(**arguments)
+    assert err.value.response["error"] == error
+    assert fake.unfurls == []
+
+
+async def test_fresh_file_refused_for_its_first_references(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.add_channel("C1")
+    fake.file_ready_after(calls=2)
+    file_id = await private_file(client)
+    for _ in range(2):
+        with pytest.raises(SlackApiError) as err:
+            await client.chat_unfurl(channel="C1", ts="1.2", unfurls=image_unfurl(file_id))
+        assert "invalid slack file" in err.value.response["errors"][0]
+    await client.chat_unfurl(channel="C1", ts="1.2", unfurls=image_unfurl(file_id))
+    assert len(fake.unfurls) == 1
+    assert fake.count("chat.unfurl") == 3
+
+
+async def test_fresh_file_refused_for_its_first_seconds(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.add_channel("C1")
+    fake.file_ready_after(seconds=0.3)
+    file_id = await private_file(client)
+    with pytest.raises(SlackApiError):
+        await client.chat_unfurl(channel="C1", ts="1.2", unfurls=image_unfurl(file_id))
+    ready_at = fake.uploads[0]["completed_at"] + 0.3
+    await asyncio.sleep(max(0.0, ready_at - time.monotonic()) + 0.01)
+    await client.chat_unfurl(channel="C1", ts="1.2", unfurls=image_unfurl(file_id))
+    assert (fake.count("chat.unfurl"), len(fake.unfurls)) == (2, 1)
+
+
+async def test_conversations_info(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.add_channel("C1")
+    fake.add_channel("C2", ext_shared=True, bot_member=False)
+    fake.add_channel("G1", kind="private")
+    fake.add_channel("G2", kind="private", bot_member=False)
+    one = (await client.conversations_info(channel="C1"))["channel"]
+    assert (one["is_ext_shared"], one["is_private"], one["is_member"]) == (False, False, True)
+    two = (await client.conversations_info(channel="C2"))["channel"]
+    assert (two["is_ext_shared"], two["is_private"], two["is_member"]) == (True, False, False)
+    private = (await client.conversations_info(channel="G1"))["channel"]
+    assert (private["is_ext_shared"], private["is_private"], private["is_member"]) == (False, True, True)
+    for hidden in ("G2", "C404"):
+        with pytest.raises(SlackApiError) as err:
+            await client.conversations_info(channel=hidden)
+        assert err.value.response["error"] == "channel_not_found"
+    assert fake.count("conversations.info") == 5
+
+
+async def test_response_url_records_replace_original(fake: FakeSlack) -> None:
+    webhook = AsyncWebhookClient(fake.response_url("click1"))
+    res = await webhook.send(text="shared", replace_original=True)
+    assert res.status_code == 200
+    await webhook.send(text="gone", delete_original=True)
+    assert fake.responses == [
+        ("click1", {"text": "shared", "replace_original": True}),
+        ("click1", {"text": "gone", "delete_original": True}),
+    ]
+
+
+# --- what the harness posts: Bolt must accept it as Slack's own ---------------------------------------------
+
+async def dispatch(app: AsyncApp, body: bytes, headers: dict[str, str]) -> int:
+    response = await app.async_dispatch(AsyncBoltRequest(body=body.decode(), headers=headers))
+    return response.status
+
+
+@pytest.fixture
+def bolt(client: AsyncWebClient) -> AsyncApp:
+    """Bolt as the bot runs it (process_before_response: the listener has run when the answer comes)."""
+    return AsyncApp(client=client, signing_secret=harness.SIGNING_SECRET, process_before_response=True)
+
+
+async def test_block_actions_body_reaches_an_action_listener(bolt: AsyncApp) -> None:
+    seen: list[dict[str, Any]] = []
+
+    @bolt.action("crmphoto_share")
+    async def clicked(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        seen.append(body)
+
+    body = harness.block_actions_body(value='{"m":"Contacts"}', channel="C1", response_url="https://r/1")
+    assert await dispatch(bolt, body, harness.sign(body, secret="wrong")) == 401
+    assert seen == []
+    assert await dispatch(bolt, body, harness.sign(body)) == 200
+    [payload] = seen
+    assert payload["type"] == "block_actions"
+    assert (payload["user"]["id"], payload["channel"]["id"], payload["response_url"]) == ("U0ALICE", "C1", "https://r/1")
+    assert payload["actions"][0]["value"] == '{"m":"Contacts"}'
+
+
+async def test_link_shared_body_reaches_an_event_listener(bolt: AsyncApp) -> None:
+    seen: list[dict[str, Any]] = []
+
+    @bolt.event("link_shared")
+    async def shared(ack: Any, event: dict[str, Any]) -> None:
+        await ack()
+        seen.append(event)
+
+    url = "https://crm.zoho.eu/crm/org1/tab/Contacts/12345"
+    body = harness.link_shared_body(links=[url], channel="C1")
+    headers = harness.sign_event(body)
+    assert headers["Content-Type"] == "application/json"
+    assert await dispatch(bolt, body, headers) == 200
+    [event] = seen
+    assert (event["channel"], event["source"], event["unfurl_id"]) == (
+        "C1", "conversations_history", "C0TEST.1700000000.000002.abcdef")
+    assert event["links"] == [{"domain": "crm.zoho.eu", "url": url}]

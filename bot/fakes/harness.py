@@ -1,14 +1,16 @@
 """Running the real bot process against the fakes, and talking to it as Slack does.
 
 Shared by the end-to-end tests and the benchmark: `BotProcess` starts `python -m bot` with the
-environment pointing at a FakeZoho and a FakeSlack; `signed_command` builds a slash-command request
-signed the way Slack signs it (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`).
+environment pointing at a FakeZoho and a FakeSlack; `command_body`, `block_actions_body` and
+`link_shared_body` build what Slack posts for a slash command, a button click and a pasted link, and
+`sign` / `sign_event` sign them the way Slack does (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import signal
 import socket
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Self
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -38,15 +40,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def sign(
+    body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None, content_type: str = FORM
+) -> dict[str, str]:
+    """Headers Slack sends with `body`; events come as JSON, commands and interactions as a form."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = b"v0:" + ts.encode() + b":" + body
     signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
     }
+
+
+def sign_event(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Headers for an Events API body (JSON), signed like every other request."""
+    return sign(body, secret, timestamp, content_type=JSON)
 
 
 def command_body(
@@ -69,6 +83,72 @@ def command_body(
         "response_url": response_url,
         "trigger_id": "1337.42.abcdef",
     }).encode()
+
+
+def block_actions_body(
+    *, value: str, channel: str, user: str = "U0ALICE", response_url: str = "",
+    action_id: str = "crmphoto_share", block_id: str = "choice-0", team: str = TEAM_ID,
+    message_ts: str = "1700000000.000001", ephemeral: bool = True,
+) -> bytes:
+    """The form Slack posts when a button is clicked: one field, `payload`, holding JSON.
+
+    Shape from Slack's "block_actions payload" reference and "Handling user interaction" guide: `type`,
+    `user`, `team`, `channel`, `container` (a message, ephemeral for a reply only the asker saw), `actions`
+    with the clicked button's `action_id`, `block_id`, `value`, and the `response_url` to answer through.
+    """
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A0TEST",
+        "token": "deprecated-verification-token",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "team": {"id": team, "domain": "testteam"},
+        "channel": {"id": channel, "name": "sales"},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                      "is_ephemeral": ephemeral},
+        "trigger_id": "1337.42.abcdef",
+        "response_url": response_url,
+        "actions": [{
+            "type": "button",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "text": {"type": "plain_text", "text": "Share photo", "emoji": True},
+            "action_ts": "1700000001.000100",
+        }],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def link_shared_body(
+    *, links: list[str], channel: str, user: str = "U0ALICE", message_ts: str = "1700000000.000002",
+    source: str = "conversations_history", unfurl_id: str = "C0TEST.1700000000.000002.abcdef",
+    team: str = TEAM_ID, event_id: str = "Ev0TEST", bot_member: bool = True,
+) -> bytes:
+    """The Events API body for a `link_shared` event (shape from Slack's `link_shared` event reference).
+
+    Sign it with `sign_event` (JSON content type).
+    """
+    body = {
+        "token": "deprecated-verification-token",
+        "team_id": team,
+        "api_app_id": "A0TEST",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authed_users": [],
+        "event": {
+            "type": "link_shared",
+            "channel": channel,
+            "is_bot_user_member": bot_member,
+            "user": user,
+            "message_ts": message_ts,
+            "unfurl_id": unfurl_id,
+            "source": source,
+            "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in links],
+            "event_ts": message_ts,
+        },
+    }
+    return json.dumps(body).encode()
 
 
 def bot_env(zoho: FakeZoho, slack: FakeSlack, port: int, **extra: str) -> dict[str, str]:

@@ -55,12 +55,35 @@ chat.postMessage / chat.postEphemeral (docs: chat.postMessage, chat.postEphemera
   * postEphemeral needs `user` and a known channel the bot is a member of: `not_in_channel` for a public
     channel it has not joined, `channel_not_found` for one it cannot see (both listed on the method page).
 
+chat.unfurl (docs: chat.unfurl method page; "Unfurling links in messages"; changelog 2021-08 "changes to unfurls")
+  * The target is `channel` + `ts`, or `unfurl_id` + `source` (`composer` | `conversations_history`): no channel
+    answers `missing_channel`, a channel without `ts` `missing_ts`, an `unfurl_id` without a valid `source`
+    `invalid_arguments`; a channel the fake does not know answers `cannot_find_channel`. Membership is not
+    checked (the `link_shared` event carries `is_bot_user_member`, so apps unfurl where they are not members).
+  * `unfurls` is a JSON map of URL -> `{"blocks": [...]}`: missing -> `missing_unfurls`, anything but a map of
+    maps -> `invalid_unfurls_format`. Successful calls are recorded in `unfurls`.
+  * Every `image` block must have `alt_text` and either `image_url` or `slack_file` (Block Kit "Image block"
+    reference). A `slack_file: {"id"}` must name a file this fake completed, else `invalid_blocks` with
+    `errors: ["invalid slack file [json-pointer:/unfurls/<url>/blocks/<i>/slack_file]"]` (the shape public
+    reports show for chat.postMessage: slackapi/python-slack-sdk#1797, #1658).
+  * A file just uploaded is not usable at once: uploads complete asynchronously and referencing the file right
+    away fails, a second later it works (slackapi/python-slack-sdk#1521, node-slack-sdk#1865 via
+    slack-github-action#413). `file_ready_after(calls=N, seconds=S)` makes files completed from then on answer
+    `invalid_blocks` ("invalid slack file") for their first N references and/or their first S seconds.
+
+conversations.info (docs: conversations.info; "Conversation object")
+  * Answers `channel` with `id`, `is_channel`, `is_group`, `is_im`, `is_private`, `is_archived`, `is_shared`,
+    `is_ext_shared`, `is_pending_ext_shared`, `is_member`; `add_channel(..., ext_shared=True)` makes a Slack
+    Connect channel. Unknown channels, and private channels or DMs the bot is not in, answer `channel_not_found`.
+    Scopes (`channels:read`, `groups:read`, `im:read`, `mpim:read`) are not modelled.
+
 users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
   * Answer from the test-configurable `users` / `usergroups` dicts; unknown ids answer
     `user_not_found` / `no_such_subteam`.
 
 response_url (docs: "Handling user interaction" -> "Responding to interactions")
-  * `POST /respond/<name>` records the JSON body and answers 200 `text/plain` `ok`
+  * `POST /respond/<name>` records the JSON body as sent, `replace_original` / `delete_original` included (a
+    button's reply may replace the message that held it), and answers 200 `text/plain` `ok`
     (`fail_response_urls` -> 500; `expired_response_urls` -> 404 `expired_url`, what a URL past its
     30 minutes or five uses answers: the status is from the issue tracker's report, the body text is
     modelled, not documented). The five-uses count itself is not modelled.
@@ -122,6 +145,7 @@ class Channel:
     kind: ChannelKind
     members: set[str] = field(default_factory=set)
     archived: bool = False
+    ext_shared: bool = False  # a Slack Connect channel, shared with another organisation
 
 
 @dataclass
@@ -132,6 +156,14 @@ class _Fault:
     retry_after: int | None
     kind: Literal["answer", "drop", "slow"] = "answer"
     delay: float = 0.0
+
+
+@dataclass
+class _Readiness:
+    """How long a completed file still answers "invalid slack file" when an image block names it."""
+
+    refusals: int = 0  # references still refused
+    ready_at: float = 0.0  # time.monotonic() from which it is usable
 
 
 @dataclass
@@ -195,6 +227,8 @@ class FakeSlack(ThreadedServer):
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.unfurl": self._chat_unfurl,
+            "conversations.info": self._conversations_info,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
         }
@@ -212,6 +246,9 @@ class FakeSlack(ThreadedServer):
         self._pending: dict[str, _PendingFile] = {}  # upload key -> file
         self._files_by_id: dict[str, str] = {}  # file id -> upload key
         self._completed: dict[str, dict[str, Any]] = {}  # file id -> the file as completeUploadExternal gave it
+        self._readiness: dict[str, _Readiness] = {}  # file id -> when an image block may name it
+        self._processing = (0, 0.0)  # (refused references, seconds) for files completed from now on
+        self._unfurls: list[Params] = []
         self._calls: list[tuple[str, Params]] = []
         self._uploads: list[dict[str, Any]] = []
         self._responses: list[tuple[str, Any]] = []
@@ -233,14 +270,20 @@ class FakeSlack(ThreadedServer):
         return f"{self.url}/respond/{name}"
 
     def add_channel(
-        self, channel_id: str, kind: ChannelKind = "public", bot_member: bool = True, archived: bool = False
+        self, channel_id: str, kind: ChannelKind = "public", bot_member: bool = True, archived: bool = False,
+        ext_shared: bool = False,
     ) -> None:
-        """Create (or replace) a conversation; the bot is a member when `bot_member`."""
+        """Create (or replace) a conversation; the bot is a member when `bot_member`; `ext_shared`: Slack Connect."""
         if kind not in ("public", "private", "im"):
             raise ValueError(f"unknown channel kind {kind!r}")
         with self._lock:
             members = {BOT_USER_ID} if bot_member else set()
-            self._channels[channel_id] = Channel(channel_id, kind, members, archived)
+            self._channels[channel_id] = Channel(channel_id, kind, members, archived, ext_shared)
+
+    def file_ready_after(self, calls: int = 0, seconds: float = 0.0) -> None:
+        """Files completed from now on refuse their first `calls` image-block references and their first `seconds`."""
+        with self._lock:
+            self._processing = (calls, seconds)
 
     def is_member(self, channel_id: str) -> bool:
         """Whether the bot is currently a member of `channel_id`."""
@@ -324,6 +367,12 @@ class FakeSlack(ThreadedServer):
         """Successful chat.postEphemeral arguments."""
         with self._lock:
             return [dict(m) for m in self._ephemerals]
+
+    @property
+    def unfurls(self) -> list[Params]:
+        """Successful chat.unfurl arguments (channel, ts, unfurl_id, source, unfurls as a dict)."""
+        with self._lock:
+            return [dict(u) for u in self._unfurls]
 
     @property
     def joins(self) -> list[str]:
@@ -594,6 +643,8 @@ class FakeSlack(ThreadedServer):
                 "ims": [c for c in channel_ids if self._channels[c].kind == "im"],
             }
             self._completed[pending.file_id] = done
+            refusals, seconds = self._processing
+            self._readiness[pending.file_id] = _Readiness(refusals, completed_at + seconds)
             out.append(done)
         return {"files": [dict(f) for f in out]}
 
@@ -651,6 +702,82 @@ class FakeSlack(ThreadedServer):
         self._postable_channel(_as_str(params["channel"]))
         self._ephemerals.append(dict(params))
         return {"message_ts": self._next_ts()}
+
+    def _chat_unfurl(self, params: Params) -> dict[str, Any]:
+        channel, ts = _as_str(params.get("channel")), _as_str(params.get("ts"))
+        unfurl_id, source = _as_str(params.get("unfurl_id")), _as_str(params.get("source"))
+        if unfurl_id:
+            if source not in ("composer", "conversations_history"):
+                raise SlackError("invalid_arguments")
+        elif not channel:
+            raise SlackError("missing_channel")
+        elif not ts:
+            raise SlackError("missing_ts")
+        elif channel not in self._channels:
+            raise SlackError("cannot_find_channel")
+        if params.get("unfurls") in (None, ""):
+            raise SlackError("missing_unfurls")
+        unfurls = params["unfurls"]
+        if isinstance(unfurls, str):
+            try:
+                unfurls = json.loads(unfurls)
+            except ValueError as exc:
+                raise SlackError("invalid_unfurls_format") from exc
+        if not isinstance(unfurls, dict) or not all(isinstance(v, dict) for v in unfurls.values()):
+            raise SlackError("invalid_unfurls_format")
+        errors = [e for url, unfurl in unfurls.items() for e in self._image_errors(url, unfurl.get("blocks") or [])]
+        if errors:
+            raise SlackError("invalid_blocks", errors=errors,
+                             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+        self._unfurls.append({"channel": channel, "ts": ts, "unfurl_id": unfurl_id, "source": source,
+                              "unfurls": unfurls})
+        return {}
+
+    def _image_errors(self, url: str, blocks: Any) -> list[str]:
+        """Block Kit errors for the image blocks of one unfurl, in Slack's `<error> [json-pointer:...]` shape."""
+        if not isinstance(blocks, list):
+            return [f"must be an array [json-pointer:/unfurls/{url}/blocks]"]
+        errors = []
+        now = time.monotonic()
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict) or block.get("type") != "image":
+                continue
+            pointer = f"/unfurls/{url}/blocks/{i}"
+            if not block.get("alt_text"):
+                errors.append(f"must provide alt_text [json-pointer:{pointer}/alt_text]")
+            slack_file = block.get("slack_file")
+            if slack_file is None:
+                if not block.get("image_url"):
+                    errors.append(f"must provide image_url or slack_file [json-pointer:{pointer}]")
+                continue
+            file_id = str(slack_file.get("id") or "") if isinstance(slack_file, dict) else ""
+            readiness = self._readiness.get(file_id)
+            usable = file_id in self._completed and readiness is not None
+            if usable and readiness is not None and (readiness.refusals > 0 or now < readiness.ready_at):
+                readiness.refusals = max(0, readiness.refusals - 1)
+                usable = False
+            if not usable:
+                errors.append(f"invalid slack file [json-pointer:{pointer}/slack_file]")
+        return errors
+
+    def _conversations_info(self, params: Params) -> dict[str, Any]:
+        _required(params, "channel")
+        ch = self._channel(_as_str(params["channel"]))
+        member = BOT_USER_ID in ch.members
+        if ch.kind != "public" and not member:
+            raise SlackError("channel_not_found")  # private channels and DMs are invisible to non-members
+        return {"channel": {
+            "id": ch.id,
+            "is_channel": ch.kind == "public",
+            "is_group": ch.kind == "private",
+            "is_im": ch.kind == "im",
+            "is_private": ch.kind != "public",
+            "is_archived": ch.archived,
+            "is_shared": ch.ext_shared,
+            "is_ext_shared": ch.ext_shared,
+            "is_pending_ext_shared": False,
+            "is_member": member,
+        }}
 
     def _users_info(self, params: Params) -> dict[str, Any]:
         _required(params, "user")

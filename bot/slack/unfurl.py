@@ -1,0 +1,216 @@
+"""Showing a pasted Zoho CRM record link as the record, with its photo.
+
+The photo is uploaded once as a private file (files.completeUploadExternal without a channel: shared nowhere)
+and shown through an `image` block that names it (`slack_file: {"id"}`). Slack completes uploads
+asynchronously: a file named right after its upload can be refused as "invalid slack file" (`invalid_blocks`)
+and accepted a moment later (slackapi/python-slack-sdk#1521, #1797). So `chat.unfurl` is retried with short
+waits for about 8 seconds, and then the record is shown without its photo rather than not at all. Public
+reports also say a file shared nowhere can stay refused for good (slackapi/python-slack-sdk#1658): a file still
+refused after the wait is forgotten, so the same record is shown without a photo, at once, for the next 10 minutes.
+
+A record's card and file id are kept for 10 minutes (`UnfurlCache`), so the same link pasted again costs no
+Zoho photo call and no new upload. Whether a channel is shared with another organisation (Slack Connect) is
+asked once per channel per 10 minutes; the caller decides what may be shown there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.records import RecordCard
+from bot.slack.blocks import WORDS, Words, unfurl_blocks
+from bot.zoho import Photo
+
+log = logging.getLogger(__name__)
+
+Shown = Literal["image", "text", "failed"]
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+Cached = tuple[RecordCard, str | None]
+
+TTL = 600.0  # seconds a card, a file id or a channel's sharing is trusted
+RETRY_WITHIN = 8.0  # seconds spent waiting for a fresh file to become usable
+RETRY_DELAYS = (0.5, 1.0, 1.5, 2.0, 3.0)
+SLACK_ERRORS = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
+
+
+class UnfurlCache(Protocol):
+    """(module, record_id) -> (card, file id or None) for a while; in memory here, Redis can serve it later."""
+
+    async def get(self, module: str, record_id: str) -> Cached | None: ...
+
+    async def put(self, module: str, record_id: str, card: RecordCard, file_id: str | None) -> None: ...
+
+
+class MemoryUnfurlCache:
+    """An UnfurlCache in this process: entries live `ttl` seconds; the oldest go first beyond `max_entries`."""
+
+    def __init__(self, ttl: float = TTL, max_entries: int = 1000, clock: Clock = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[tuple[str, str], tuple[float, Cached]] = OrderedDict()
+
+    async def get(self, module: str, record_id: str) -> Cached | None:
+        key = (module, record_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self.clock() >= entry[0]:
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    async def put(self, module: str, record_id: str, card: RecordCard, file_id: str | None) -> None:
+        key = (module, record_id)
+        self._entries.pop(key, None)
+        self._entries[key] = (self.clock() + self.ttl, (card, file_id))
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+class Unfurler:
+    """Uploads photos privately, unfurls record links with them, and knows which channels are shared outside."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        cache: UnfurlCache | None = None,
+        *,
+        words: Words = WORDS,
+        retry_within: float = RETRY_WITHIN,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.cache: UnfurlCache = cache if cache is not None else MemoryUnfurlCache(clock=clock)
+        self.words = words
+        self.retry_within = retry_within
+        self.retry_delays = tuple(retry_delays)
+        self.clock = clock
+        self.sleep = sleep
+        self._sharing: dict[str, tuple[float, bool]] = {}  # channel -> (expires, shared externally)
+
+    async def private_file(self, photo: Photo) -> str:
+        """Upload `photo` shared nowhere (no channel) and return its file id, for an image block to name."""
+        response = await self.client.files_upload_v2(
+            content=photo.content, filename=photo.filename, title=messages.photo_title(photo.module, photo.record_id),
+        )
+        file = response.get("file") or {}
+        file_id = file.get("id") if isinstance(file, dict) else None
+        if not file_id:
+            raise SlackRequestError("files_upload_v2 gave no file id")
+        return str(file_id)
+
+    async def prepare(
+        self, module: str, record_id: str, fetch: Callable[[], Awaitable[tuple[RecordCard, Photo | None]]],
+    ) -> Cached:
+        """The record's card and private file id: from the cache, else `fetch()` (Zoho) and one private upload.
+
+        A record without a photo is cached as (card, None), so it is not asked for again either.
+        """
+        cached = await self.cache.get(module, record_id)
+        if cached is not None:
+            return cached
+        card, photo = await fetch()
+        file_id = await self.private_file(photo) if photo is not None else None
+        await self.cache.put(module, record_id, card, file_id)
+        return card, file_id
+
+    async def unfurl(
+        self, channel: str, ts: str, url: str, card: RecordCard, file_id: str | None,
+        *, unfurl_id: str | None = None, source: str | None = None,
+    ) -> Shown:
+        """Attach the record to the message: "image" with the photo, "text" without it, or "failed".
+
+        With `unfurl_id` and `source` (a link still in the composer) those name the target instead of channel/ts.
+        """
+        target: dict[str, Any] = {"unfurl_id": unfurl_id, "source": source} if unfurl_id and source else {
+            "channel": channel, "ts": ts}
+        if file_id:
+            shown = await self._with_image(target, url, card, file_id)
+            if shown:
+                return "image"
+            if shown is None:
+                # Never usable within the wait: likely refused for good (a file shared nowhere may stay
+                # invisible to others), so the next paste within the TTL goes without it, at once.
+                await self.cache.put(card.module, card.record_id, card, None)
+        return "text" if await self._send(target, url, unfurl_blocks(card, None, self.words)) is None else "failed"
+
+    async def _with_image(self, target: dict[str, Any], url: str, card: RecordCard, file_id: str) -> bool | None:
+        """Try the image unfurl, waiting between tries while Slack says the file is not usable yet.
+
+        True: shown with the photo; False: another failure; None: the file was still refused when time ran out.
+        """
+        blocks = unfurl_blocks(card, file_id, self.words)
+        ends = self.clock() + self.retry_within
+        delays = iter(self.retry_delays)
+        while True:
+            error = await self._send(target, url, blocks)
+            if error is None:
+                return True
+            if error != "invalid_slack_file":
+                return False
+            delay = next(delays, self.retry_delays[-1] if self.retry_delays else 0.0)
+            if self.clock() + delay > ends:
+                log.info("unfurl: file %s still not usable after %.0f s; showing the record without it",
+                         file_id, self.retry_within)
+                return None
+            await self.sleep(delay)
+
+    async def _send(self, target: dict[str, Any], url: str, blocks: list[dict[str, Any]]) -> str | None:
+        """One chat.unfurl; None when it worked, else a short reason (the log gets Slack's code)."""
+        try:
+            await self.client.chat_unfurl(unfurls={url: {"blocks": blocks}}, **target)
+        except SLACK_ERRORS as exc:
+            code = _error(exc)
+            if code == "invalid_blocks" and _names_slack_file(exc):
+                return "invalid_slack_file"
+            log.info("unfurl: chat.unfurl failed (%s)", code)
+            return code
+        return None
+
+    async def shared_externally(self, channel: str) -> bool:
+        """Whether `channel` is shared with another organisation (or about to be); True when Slack won't say.
+
+        Answers are kept for 10 minutes; a failed lookup is not kept, and counts as shared (the careful side).
+        """
+        now = self.clock()
+        known = self._sharing.get(channel)
+        if known is not None and now < known[0]:
+            return known[1]
+        try:
+            response = await self.client.conversations_info(channel=channel)
+        except SLACK_ERRORS as exc:
+            log.info("unfurl: conversations.info %s failed (%s); treating it as shared", channel, _error(exc))
+            return True
+        info = response.get("channel") or {}
+        shared = bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
+        self._sharing[channel] = (now + TTL, shared)
+        return shared
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
+        return str(exc.response.data.get("error") or exc.response.status_code)
+    return type(exc).__name__
+
+
+def _names_slack_file(exc: Exception) -> bool:
+    """Whether an invalid_blocks answer is about a slack_file (or gives no detail, as some answers don't)."""
+    data = exc.response.data if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict) else {}
+    errors = data.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return True
+    return any("slack file" in str(e) or "slack_file" in str(e) for e in errors)

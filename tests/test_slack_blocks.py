@@ -1,0 +1,171 @@
+"""Block Kit shapes for choosing a record and for unfurls, and the button value that carries a choice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.records import RecordCard
+from bot.slack.blocks import Words, choice_blocks, safe_link, unfurl_blocks
+from bot.slack.choices import ACTION_ID, Choice, choice_value, clicked_choice, parse_choice_value
+
+
+def card(n: int, **fields: Any) -> RecordCard:
+    values: dict[str, Any] = {"module": "Contacts", "record_id": f"48768760000006240{n:02d}",
+                              "name": f"Person {n}", "detail": f"Company {n}"}
+    values.update(fields)
+    return RecordCard(**values)
+
+
+def value_for(c: RecordCard) -> str:
+    return choice_value(c.module, c.record_id, "U0ALICE", "C1")
+
+
+def texts(blocks: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for b in blocks:
+        if b["type"] == "section":
+            out.append(b["text"]["text"])
+        elif b["type"] == "context":
+            out.extend(e["text"] for e in b["elements"])
+    return out
+
+
+# --- choice_blocks -------------------------------------------------------------------------------------------
+
+def test_five_sections_with_share_buttons_then_how_to_narrow() -> None:
+    cards = [card(i) for i in range(12)]
+    blocks = choice_blocks(cards, total=12, more=False, searched_text="smith", value_for=value_for)
+    assert [b["type"] for b in blocks] == ["section"] + ["section"] * 5 + ["context"]
+    assert "*smith*" in blocks[0]["text"]["text"] and "12" in blocks[0]["text"]["text"]
+    for i, block in enumerate(blocks[1:6]):
+        assert block["text"]["text"] == f"*Person {i}*\nContacts · Company {i}"
+        button = block["accessory"]
+        assert (button["type"], button["action_id"], button["text"]["text"]) == ("button", ACTION_ID, "Share photo")
+        assert parse_choice_value(button["value"]) == ("Contacts", cards[i].record_id, "U0ALICE", "C1")
+    assert len({b["block_id"] for b in blocks[1:6]}) == 5
+    assert blocks[-1]["elements"][0]["text"] == "7 more: add the module or use the email"
+
+
+def test_no_context_line_when_everything_is_shown() -> None:
+    blocks = choice_blocks([card(1), card(2)], total=2, more=False, searched_text="x", value_for=value_for)
+    assert [b["type"] for b in blocks] == ["section", "section", "section"]
+
+
+def test_more_pages_say_more_than() -> None:
+    blocks = choice_blocks([card(i) for i in range(5)], total=200, more=True, searched_text="a", value_for=value_for)
+    assert blocks[-1]["elements"][0]["text"] == "More than 195 more: add the module or use the email"
+
+
+@pytest.mark.parametrize("hostile", ["<!channel>", "<@U0BOSS>", "a & b", "<https://evil.example|click>"])
+def test_names_details_and_searched_text_are_escaped(hostile: str) -> None:
+    c = card(1, name=hostile, detail=hostile)
+    blocks = choice_blocks([c], total=1, more=False, searched_text=hostile, value_for=value_for)
+    for text in texts(blocks):
+        assert "<!" not in text and "<@" not in text and "<https://evil" not in text
+        assert "&lt;" in text or "&amp;" in text
+    unfurl = unfurl_blocks(c, "F1")
+    assert "<!" not in unfurl[0]["text"]["text"] and "<@" not in unfurl[0]["text"]["text"]
+
+
+def test_long_fields_stay_inside_block_kit_limits() -> None:
+    c = card(1, name="N" * 5000, detail="D" * 5000)
+    blocks = choice_blocks([c], total=1, more=False, searched_text="S" * 5000, value_for=value_for)
+    assert all(len(t) <= 3000 for t in texts(blocks))
+    assert len(blocks[1]["text"]["text"]) < 400
+    assert len(unfurl_blocks(c, "F1")[1]["alt_text"]) <= 2000
+
+
+def test_a_nameless_record_still_shows_something() -> None:
+    blocks = choice_blocks([card(1, name="", detail="")], total=1, more=False, searched_text="x",
+                           value_for=value_for)
+    assert blocks[1]["text"]["text"] == "*(no name)*\nContacts"
+
+
+def test_value_longer_than_block_kit_allows_is_refused() -> None:
+    with pytest.raises(ValueError, match="2000"):
+        choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=lambda c: "v" * 2001)
+
+
+def test_words_come_from_the_caller() -> None:
+    words = Words(intro="{total} für {searched}", button="Foto teilen", more="{hidden} weitere",
+                  more_pages="über {hidden} weitere", untitled="(ohne Namen)", alt="Foto von {name}")
+    blocks = choice_blocks([card(i) for i in range(6)], total=6, more=False, searched_text="x",
+                           value_for=value_for, words=words)
+    assert blocks[0]["text"]["text"] == "6 für *x*"
+    assert blocks[1]["accessory"]["text"]["text"] == "Foto teilen"
+    assert blocks[-1]["elements"][0]["text"] == "1 weitere"
+    assert unfurl_blocks(card(1), "F1", words)[1]["alt_text"] == "Foto von Person 1"
+
+
+# --- unfurl_blocks -------------------------------------------------------------------------------------------
+
+def test_unfurl_with_photo_names_the_slack_file() -> None:
+    c = card(1, link="https://crm.zoho.com/crm/org1/tab/Contacts/1")
+    section, image = unfurl_blocks(c, "F0PHOTO")
+    assert section["text"]["text"] == "*<https://crm.zoho.com/crm/org1/tab/Contacts/1|Person 1>*\nContacts · Company 1"
+    assert image == {"type": "image", "slack_file": {"id": "F0PHOTO"}, "alt_text": "Photo of Person 1"}
+
+
+def test_unfurl_without_photo_is_the_section_alone() -> None:
+    assert [b["type"] for b in unfurl_blocks(card(1), None)] == ["section"]
+
+
+@pytest.mark.parametrize("link", [
+    "javascript:alert(1)", "http://crm.zoho.com/x", "https://crm.zoho.com/x|<!channel>", "https://a b",
+    "https://crm.zoho.com/x>", "https://", "https://x/\n", None, "",
+])
+def test_unsafe_links_are_dropped(link: str | None) -> None:
+    assert safe_link(link) is None
+    text = unfurl_blocks(card(1, link=link), None)[0]["text"]["text"]
+    assert text.startswith("*Person 1*")
+
+
+# --- choice values -------------------------------------------------------------------------------------------
+
+def test_value_round_trip_is_compact_json() -> None:
+    value = choice_value("Contacts", "4876876000000624001", "U0ALICE", "C0SALES")
+    assert value == '{"m":"Contacts","r":"4876876000000624001","u":"U0ALICE","c":"C0SALES"}'
+    assert parse_choice_value(value) == ("Contacts", "4876876000000624001", "U0ALICE", "C0SALES")
+
+
+@pytest.mark.parametrize("parts", [
+    ("Contacts;drop", "1", "U1", "C1"), ("Contacts", "12a", "U1", "C1"), ("Contacts", "1", "alice", "C1"),
+    ("Contacts", "1", "U1", "general"), ("Contacts", "１２", "U1", "C1"), ("", "1", "U1", "C1"),
+])
+def test_choice_value_refuses_bad_parts(parts: tuple[str, str, str, str]) -> None:
+    with pytest.raises(ValueError):
+        choice_value(*parts)
+
+
+@pytest.mark.parametrize("value", [
+    None, 42, "", "not json", "[]", "null", '"Contacts"',
+    '{"m":"Contacts","r":"1","u":"U1"}',  # a key missing
+    '{"m":"Contacts","r":"1","u":"U1","c":"C1","x":"1"}',  # a key too many
+    '{"m":"Contacts","r":1,"u":"U1","c":"C1"}',  # a number, not a string
+    '{"m":"Contacts","r":"1","u":"U1","c":"C1\\n"}',
+    '{"m":"../x","r":"1","u":"U1","c":"C1"}',
+    '{"m":"Contacts","r":"' + "1" * 31 + '","u":"U1","c":"C1"}',
+    '{"m":"Contacts","r":"1","u":"U1","c":"C1"}' + " " * 2000,  # oversized
+    "[" * 1999,  # deep nesting within the length limit: json raises RecursionError
+    '{"a":' * 399 + "1" + "}" * 399,
+])
+def test_parse_rejects_forged_and_oversized_values_without_raising(value: object) -> None:
+    assert parse_choice_value(value) is None
+
+
+def payload(value: str, user: str = "U0ALICE", channel: str = "C1", action_id: str = ACTION_ID) -> dict[str, Any]:
+    return {"type": "block_actions", "user": {"id": user}, "channel": {"id": channel},
+            "actions": [{"action_id": action_id, "value": value, "type": "button"}]}
+
+
+def test_clicked_choice_only_for_the_asker_where_they_asked() -> None:
+    value = choice_value("Leads", "123", "U0ALICE", "C1")
+    assert clicked_choice(payload(value)) == Choice("Leads", "123", "U0ALICE", "C1")
+    assert clicked_choice(payload(value, user="U0MALLORY")) is None
+    assert clicked_choice(payload(value, channel="C2")) is None
+    assert clicked_choice(payload(value, action_id="someone_else")) is None
+    assert clicked_choice(payload(json.dumps({"m": "Leads"}))) is None
+    assert clicked_choice({"type": "block_actions"}) is None
