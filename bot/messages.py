@@ -465,24 +465,22 @@ def searched(value: str, modules: list[str]) -> str:
     return f"*{escape(value)}*" + (f" in {where}" if where else "")
 
 
-SHARE_BUTTON = "Share photo"
+# The list of matches to pick from (bot/slack/blocks.py lays them out; `{searched}` comes escaped).
+CHOICE_WORDS = {
+    "intro": "{total} records match {searched}. Which one did you mean?",
+    "button": "Share photo",
+    "more": "{hidden} more not shown. To narrow it down, add the module (`/crmphoto Contacts Jane Doe`) "
+            "or use their email address.",
+    "more_pages": "More than {hidden} more not shown. To narrow it down, add the module "
+                  "(`/crmphoto Contacts Jane Doe`) or use their email address.",
+    "untitled": "(no name)",
+    "alt": "Photo of {name}",
+}
 
 
-def choices_heading(about: str, total: int, more_pages: bool) -> str:
-    count = f"{total}+" if more_pages else str(total)
-    return f"{count} records match {about}. Which one did you mean?"
-
-
-def choices_more(more: int) -> str:
-    return (f"…and {more} more. To narrow it down, add the module (`{COMMAND} Contacts Jane Doe`), "
-            f"use their email address, or paste the record's link.")
-
-
-def choice_line(card: RecordCard) -> str:
-    """One match in the list: the name, and what tells it apart."""
-    name = f"*{escape(card.name)}*" if card.name else record_name(card.module, card.record_id)
-    details = [escape(d) for d in (card.detail, card.email) if d]
-    return name + (f"\n{' · '.join(dict.fromkeys(details))}" if details else "")
+def choices_text(total: int, searched: str) -> str:
+    """The notification text of the list (Block Kit shows the list itself)."""
+    return f"{total} records match {escape(searched)}."
 
 
 def sent_by_dm(module: str, record_id: str) -> str:

@@ -185,6 +185,11 @@ class Pipeline:
 
         return await self._guarded(asker, admit)
 
+    def ignore_link(self, url: str, asker: Asker, reason: str) -> None:
+        """A pasted link the adapter will not unfurl (e.g. a channel shared with another organisation): audited."""
+        ticket = Ticket(audit.new_reference(), asker, PhotoRequest("", ""), time.monotonic(), via="link")
+        ticket.audit(outcome="ignored", code=reason)
+
     async def _guarded(self, asker: Asker, admit: Callable[[str, float], Any]) -> Ack:
         ref = audit.new_reference()
         started = time.monotonic()

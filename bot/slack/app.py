@@ -18,6 +18,7 @@ from bot.pipeline import Pipeline, Timing
 from bot.slack import listeners
 from bot.slack.client import build_client
 from bot.slack.directory import SlackDirectory
+from bot.slack.unfurl import Unfurler
 from bot.zoho import ZohoClient
 
 log = logging.getLogger(__name__)
@@ -74,5 +75,5 @@ def create_app(
         search_modules=access.search_modules,
     )
     app.error(reject_malformed)
-    listeners.register(app, pipeline, background)
+    listeners.register(app, pipeline, background, Unfurler(client), access.unfurl_shared_channels)
     return app

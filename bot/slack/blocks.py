@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import messages
 from bot.messages import escape
 from bot.records import RecordCard
 from bot.slack.choices import ACTION_ID, MAX_VALUE
@@ -23,21 +24,19 @@ MAX_FIELD = 150  # characters of a name or detail shown (before escaping); Zoho 
 MAX_LINK = 3000
 
 
-# --- WORDS: to move to bot/messages.py (owned by the core) -------------------------------------------------
 @dataclass(frozen=True)
 class Words:
-    """Every English word these blocks show; the core passes its own from the catalogue's module."""
+    """Every English word these blocks show; the defaults come from bot.messages, where all words live."""
 
-    intro: str = "{total} records match {searched}. Which one?"
-    button: str = "Share photo"
-    more: str = "{hidden} more: add the module or use the email"
-    more_pages: str = "More than {hidden} more: add the module or use the email"
-    untitled: str = "(no name)"
-    alt: str = "Photo of {name}"
+    intro: str = messages.CHOICE_WORDS["intro"]
+    button: str = messages.CHOICE_WORDS["button"]
+    more: str = messages.CHOICE_WORDS["more"]
+    more_pages: str = messages.CHOICE_WORDS["more_pages"]
+    untitled: str = messages.CHOICE_WORDS["untitled"]
+    alt: str = messages.CHOICE_WORDS["alt"]
 
 
 WORDS = Words()
-# --- end of WORDS ------------------------------------------------------------------------------------------
 
 
 def choice_blocks(

@@ -16,6 +16,11 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.deliver import Outcome
+from bot.pipeline import Ticket
+from bot.request import SearchRequest
+from bot.slack.blocks import choice_blocks
+from bot.slack.choices import choice_value
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,32 @@ class SlackReplier:
 
     async def note(self, text: str) -> None:
         await self._send(note_reply(text), "")
+
+    async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
+        """The matches, each with a "Share photo" button whose value says who asked and where."""
+        asker = ticket.asker
+        searched = ticket.request.label if isinstance(ticket.request, SearchRequest) else ""
+        total = len(outcome.choices) + outcome.more
+        blocks = choice_blocks(
+            outcome.choices, total, False, searched,
+            lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel),
+        )
+        body = {"response_type": "ephemeral", "replace_original": False,
+                "text": messages.choices_text(total, searched), "blocks": blocks}
+        await self._send(body, ticket.ref)
+
+
+class QuietReplier:
+    """For unfurls: the whole channel would see any words, so there are none (the audit line says what happened)."""
+
+    async def explain(self, explanation: messages.Explanation, ref: str) -> None:
+        log.info("unfurl %s: %s; staying silent", ref, explanation.code)
+
+    async def note(self, text: str) -> None:
+        return None
+
+    async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
+        return None
 
     async def _send(self, body: dict[str, Any], ref: str) -> None:
         if await self._via_response_url(body, ref):

@@ -27,6 +27,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.deliver import Delivery, DeliveryError
+from bot.messages import Label
 from bot.records import RecordCard
 from bot.slack.blocks import WORDS, Words, unfurl_blocks
 from bot.zoho import Photo
@@ -214,3 +216,45 @@ def _names_slack_file(exc: Exception) -> bool:
     if not isinstance(errors, list) or not errors:
         return True
     return any("slack file" in str(e) or "slack_file" in str(e) for e in errors)
+
+
+class UnfurlDestination:
+    """A pipeline destination that shows the photo as the unfurl of one pasted link.
+
+    A record shown within the last 10 minutes comes from the cache (no Zoho photo call, no new upload);
+    otherwise the photo is uploaded privately and named in the unfurl's image block.
+    """
+
+    def __init__(self, unfurler: Unfurler, channel: str, ts: str, url: str, *,
+                 unfurl_id: str | None = None, source: str | None = None) -> None:
+        self.unfurler = unfurler
+        self.channel = channel
+        self.ts = ts
+        self.url = url
+        self.unfurl_id = unfurl_id
+        self.source = source
+        self.delivered: Delivery | None = None
+
+    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+        cached = await self.unfurler.cache.get(module, record_id)
+        if cached is None:
+            return None
+        card, file_id = cached
+        return await self._show(card, file_id)
+
+    async def send(self, photo: Photo, label: Label) -> Delivery:
+        card = label.card or RecordCard(photo.module, photo.record_id, name=label.title)
+        try:
+            file_id = await self.unfurler.private_file(photo)
+        except SLACK_ERRORS as exc:
+            raise DeliveryError(_error(exc), "private upload for an unfurl") from None
+        await self.unfurler.cache.put(photo.module, photo.record_id, card, file_id)
+        return await self._show(card, file_id)
+
+    async def _show(self, card: RecordCard, file_id: str | None) -> Delivery:
+        shown = await self.unfurler.unfurl(self.channel, self.ts, self.url, card, file_id,
+                                           unfurl_id=self.unfurl_id, source=self.source)
+        if shown == "failed":
+            raise DeliveryError("SLACK_ERROR", "chat.unfurl failed")
+        self.delivered = Delivery(self.channel)
+        return self.delivered
