@@ -22,6 +22,13 @@ UNKNOWN_MODULE = "UNKNOWN_MODULE"
 MODULE_WITHOUT_PHOTOS = "MODULE_WITHOUT_PHOTOS"
 INVALID_RECORD_ID = "INVALID_RECORD_ID"
 BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"  # our own daily budget refused the call before it was sent
+# Search and record cards: what was typed is refused before any call, or Zoho's answer is explained.
+SEARCH_TOO_SHORT = "SEARCH_TOO_SHORT"  # fewer than 2 characters (2 digits for a phone) after trimming
+SEARCH_TOO_LONG = "SEARCH_TOO_LONG"
+SEARCH_BAD_EMAIL = "SEARCH_BAD_EMAIL"  # not shaped like an email address
+SEARCH_BAD_PHONE = "SEARCH_BAD_PHONE"  # characters other than digits and + ( ) - . space
+SEARCH_NOT_ENABLED = "SEARCH_NOT_ENABLED"  # the token lacks a search scope; details["scope"] names it
+RECORD_NOT_FOUND = "RECORD_NOT_FOUND"  # Zoho answered 204 for a single record
 
 
 class ZohoError(Exception):
