@@ -70,9 +70,13 @@ ERRORS: dict[str, tuple[int, str]] = {
     "INVALID_TOKEN": (401, "invalid oauth token"),
     "AUTHENTICATION_FAILURE": (401, "Authentication failed"),
     "TOO_MANY_REQUESTS": (429, "You have reached the maximum concurrency limit"),
+}
+# Codes only the search endpoint gives (OAS `module_search.json`), kept apart: ERRORS is the photo page's list.
+SEARCH_ERRORS: dict[str, tuple[int, str]] = {
     "INVALID_QUERY": (400, "Invalid query formed"),
     "EXPECTED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
 }
+ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS}
 
 RECORD_PATH = re.compile(r"/crm/[^/]+/(?!settings/)[A-Za-z][A-Za-z0-9_]*/(?!search$)[^/]+")
 ORG_PATH = re.compile(r"/crm/[^/]+/org")
@@ -191,7 +195,7 @@ class FakeZoho(ThreadedServer):
         """The next `times` calls of `kind` ("photo", "modules", "token") fail: with Zoho's `code`, or a raw
         `status`/`body` (for non-JSON answers), or, with status 0, by hanging up the connection."""
         if code is not None and status is None:
-            status = ERRORS[code][0]
+            status = ALL_ERRORS[code][0]
         with self._lock:
             queue = self._faults.setdefault(kind, deque())
             for _ in range(times):
@@ -254,7 +258,7 @@ class FakeZoho(ThreadedServer):
     @staticmethod
     def _error(code: str, status: int | None = None, details: dict[str, Any] | None = None,
                message: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
-        default_status, default_message = ERRORS.get(code, (400, "error"))
+        default_status, default_message = ALL_ERRORS.get(code, (400, "error"))
         body = {"code": code, "details": details or {}, "message": message or default_message, "status": "error"}
         return web.json_response(body, status=status or default_status, headers=headers)
 
@@ -269,7 +273,7 @@ class FakeZoho(ThreadedServer):
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=500)
-        if code_or_body in ERRORS:
+        if code_or_body in ALL_ERRORS:
             return self._error(code_or_body, status, headers=headers)
         return web.Response(status=status, text=code_or_body or "<html>Service Unavailable</html>",
                             content_type="text/html", headers=headers)
