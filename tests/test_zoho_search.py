@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
+from bot.fakes import zoho as fz
 from bot.fakes.zoho import FakeZoho, Record
 from bot.records import SearchKind
 from bot.zoho import Module, ZohoClient, ZohoError, errors
@@ -170,3 +172,30 @@ async def test_every_call_is_counted_against_the_budget(zoho: ZohoClient, fake_z
         await zoho.search(CONTACTS, "word", "nobody")
     assert meter.reserved == 4 and meter.released == 0
     assert fake_zoho.search_calls() == 3 and fake_zoho.org_calls() == 1
+
+
+async def test_fake_search_answers_like_zoho(fake_zoho: FakeZoho) -> None:
+    """The fake itself, as other tests and the demo rely on it: paging info, 204 with no body, query errors."""
+    for n in range(3):
+        jane(fake_zoho, f"400000000002{n}")
+    async with httpx.AsyncClient(base_url=fake_zoho.url) as http:
+        token = (await http.post("/oauth/v2/token", data={
+            "grant_type": "refresh_token", "client_id": fz.CLIENT_ID, "client_secret": fz.CLIENT_SECRET,
+            "refresh_token": fz.REFRESH_TOKEN})).json()["access_token"]
+        headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+
+        async def get(**params: str) -> httpx.Response:
+            return await http.get("/crm/v8/Contacts/search", params=params, headers=headers)
+
+        page = await get(word="jane", per_page="2", page="1")
+        assert page.status_code == 200
+        assert page.json()["info"] == {"per_page": 2, "count": 2, "page": 1, "more_records": True}
+        last = (await get(word="jane", per_page="2", page="2")).json()
+        assert [r["id"] for r in last["data"]] == ["4000000000022"] and last["info"]["more_records"] is False
+        none = await get(email="nobody@example.com")
+        assert (none.status_code, none.content) == (204, b"")
+        assert (await get(criteria="(Email:equals:jane.doe@example.com)")).json()["data"][0]["id"] == "4000000000020"
+        bad = await get(criteria="Email=jane")
+        assert (bad.status_code, bad.json()["code"]) == (400, "INVALID_QUERY")
+        missing = await get(per_page="5")
+        assert (missing.status_code, missing.json()["code"]) == (400, "EXPECTED_PARAM_MISSING")
