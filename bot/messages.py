@@ -126,6 +126,26 @@ CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
         "Type at least two letters of the name, or use their email address.",
         Fixer.YOU,
     ),
+    Code.SEARCH_TOO_LONG: (
+        "{record} is longer than crmphoto will search for.",
+        "Use a shorter part of the name, or their email address.",
+        Fixer.YOU,
+    ),
+    Code.SEARCH_BAD_EMAIL: (
+        "{record} doesn't look like an email address.",
+        "Check it, or search by name instead.",
+        Fixer.YOU,
+    ),
+    Code.SEARCH_BAD_PHONE: (
+        "{record} doesn't look like a phone number.",
+        "Use digits, with spaces, dashes, dots or brackets if you like, and a leading + for the country.",
+        Fixer.YOU,
+    ),
+    Code.RECORD_NOT_FOUND: (
+        "Zoho CRM has no record {record}.",
+        "Check the record id, or paste the record's link from Zoho CRM.",
+        Fixer.YOU,
+    ),
     Code.INVALID_QUERY: (
         "Zoho CRM couldn't search for {record}.",
         "Try their email address or paste the record's link; if it keeps happening, tell the admin.",

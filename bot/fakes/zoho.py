@@ -15,6 +15,23 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
 - `GET /crm/{v}/{module}/{id}/photo` answers 200 with image bytes, 204 for no photo (with a JSON
   content type and an empty body, as Zoho does), or the error JSON `{code, details, message, status}`
   of `API_Exception` with the HTTP status the seed page gives each code.
+- `GET /crm/{v}/{module}/search?email=|phone=|word=|criteria=` (Zoho CRM API v8 "Search Records",
+  https://www.zoho.com/crm/developer/docs/api/v8/search-records.html, and the OAS `module_search.json`):
+  `{"data": [...], "info": {"per_page", "count", "page", "more_records"}}`, 204 with no body when nothing
+  matches, `per_page` (default and most 200) and `page`; only one of the four is used, in the page's
+  order criteria, email, phone, word; none of them gives EXPECTED_PARAM_MISSING (OAS `Mandatory_Param_Missing`);
+  a criteria not shaped `(field:operator:value)` gives INVALID_QUERY "Invalid query formed" (OAS
+  `InvalidQuery`); OAUTH_SCOPE_MISMATCH when `scope_for_search` is False (the page's scopes include
+  `ZohoSearch.securesearch.READ`). Matching: email exact and case-insensitive on any `*Email*` field;
+  phone on the digits of any `*Phone*`/`Mobile` field; word a case-insensitive substring of any text
+  field (lookups by their `name`). A word shorter than 2 characters gives INVALID_QUERY (the length
+  is Zoho's documented minimum, from a Zoho community thread; the code for it is assumed).
+- `GET /crm/{v}/{module}/{id}` ("Get Records", https://www.zoho.com/crm/developer/docs/api/v8/get-records.html):
+  `{"data": [{...fields, "id"}]}`; INVALID_DATA for an unknown id, 204 for a record scripted with
+  `exists=False` (assumed: no doc says what a deleted record answers).
+- `GET /crm/{v}/org` ("Organization API", https://www.zoho.com/crm/developer/docs/api/v8/get-org-data.html):
+  `{"org": [{"domain_name", "id", "company_name"}]}`; `org_domain = None` sends `domain_name: null`;
+  OAUTH_SCOPE_MISMATCH when `scope_for_org` is False (scope `ZohoCRM.org.READ`).
 Tests, the benchmark and any demo script share it.
 """
 
@@ -22,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -53,6 +71,16 @@ ERRORS: dict[str, tuple[int, str]] = {
     "AUTHENTICATION_FAILURE": (401, "Authentication failed"),
     "TOO_MANY_REQUESTS": (429, "You have reached the maximum concurrency limit"),
 }
+# Codes only the search endpoint gives (OAS `module_search.json`), kept apart: ERRORS is the photo page's list.
+SEARCH_ERRORS: dict[str, tuple[int, str]] = {
+    "INVALID_QUERY": (400, "Invalid query formed"),
+    "EXPECTED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
+}
+ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS}
+
+RECORD_PATH = re.compile(r"/crm/[^/]+/(?!settings/)[A-Za-z][A-Za-z0-9_]*/(?!search$)[^/]+")
+ORG_PATH = re.compile(r"/crm/[^/]+/org")
+CRITERIA = re.compile(r"\([A-Za-z][A-Za-z0-9_]*:[a-z_]+:[^()]+\)")
 
 # A 1x1 JPEG, enough to be a real image.
 TINY_JPEG = bytes.fromhex(
@@ -66,11 +94,18 @@ TINY_JPEG = bytes.fromhex(
 )
 
 
+DISPLAY_FIELDS = {"Leads": "Full_Name", "Contacts": "Full_Name", "Accounts": "Account_Name", "Deals": "Deal_Name",
+                  "Tasks": "Subject", "Products": "Product_Name", "Vendors": "Vendor_Name"}
+
+
 def module_entry(
     api_name: str, singular: str, plural: str, generated_type: str = "default", module_name: str | None = None,
-    api_supported: bool = True,
+    api_supported: bool = True, display_field: str | None = None,
 ) -> dict[str, Any]:
+    """One module of `/settings/modules`; `display_field` is an object, as the OAS `modules` schema has it."""
+    display = display_field or DISPLAY_FIELDS.get(api_name) or ("Name" if generated_type == "custom" else None)
     return {
+        "display_field": {"api_name": display, "id": str(abs(hash((api_name, display))) % 10**18)} if display else None,
         "api_name": api_name,
         "module_name": module_name or api_name,
         "singular_label": singular,
@@ -104,13 +139,15 @@ class Record:
     content_type: str = "image/jpeg"
     disposition: str | None = None
     error: str | None = None  # a code from ERRORS: answer with that error instead
+    fields: dict[str, Any] = field(default_factory=dict)  # e.g. Full_Name, Email, Account_Name {name, id}
+    exists: bool = True  # False: the record itself answers 204
 
 
 @dataclass
 class Seen:
     method: str
     path: str
-    query: str
+    query: str  # as sent, still percent-encoded
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
 
@@ -127,6 +164,10 @@ class FakeZoho(ThreadedServer):
         self.records: dict[tuple[str, str], Record] = {}
         self.default_record: Record | None = Record()
         self.scope_for_modules = True
+        self.scope_for_search = True
+        self.scope_for_org = True
+        self.org_domain: str | None = "org7000001"
+        self.org_id = "7000001"
         self.api_domain: str | None = None  # what the token answer names; this server by default
         self.accept_tokens_from: FakeZoho | None = None  # another fake whose tokens are valid here
         self.token_error: str | None = None  # "invalid_client" | "invalid_code" | "Access Denied"
@@ -154,7 +195,7 @@ class FakeZoho(ThreadedServer):
         """The next `times` calls of `kind` ("photo", "modules", "token") fail: with Zoho's `code`, or a raw
         `status`/`body` (for non-JSON answers), or, with status 0, by hanging up the connection."""
         if code is not None and status is None:
-            status = ERRORS[code][0]
+            status = ALL_ERRORS[code][0]
         with self._lock:
             queue = self._faults.setdefault(kind, deque())
             for _ in range(times):
@@ -177,6 +218,18 @@ class FakeZoho(ThreadedServer):
         with self._lock:
             return sum(1 for s in self.seen if s.path.endswith("/settings/modules"))
 
+    def search_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if s.path.endswith("/search"))
+
+    def record_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if RECORD_PATH.fullmatch(s.path))
+
+    def org_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if ORG_PATH.fullmatch(s.path))
+
     def reset_counts(self) -> None:
         with self._lock:
             self.seen.clear()
@@ -189,20 +242,23 @@ class FakeZoho(ThreadedServer):
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post("/oauth/v2/token", self._token)
         app.router.add_route("*", "/crm/{version}/settings/modules", self._modules)
+        app.router.add_route("*", "/crm/{version}/org", self._org)
+        app.router.add_route("*", "/crm/{version}/{module}/search", self._search)
         app.router.add_route("*", "/crm/{version}/{module}/{record}/photo", self._photo)
+        app.router.add_route("*", "/crm/{version}/{module}/{record}", self._record_get)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         return app
 
     def _record(self, request: web.Request) -> None:
         with self._lock:
             self.seen.append(
-                Seen(request.method, request.path, request.query_string, dict(request.headers))
+                Seen(request.method, request.path, request.rel_url.raw_query_string, dict(request.headers))
             )
 
     @staticmethod
     def _error(code: str, status: int | None = None, details: dict[str, Any] | None = None,
                message: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
-        default_status, default_message = ERRORS.get(code, (400, "error"))
+        default_status, default_message = ALL_ERRORS.get(code, (400, "error"))
         body = {"code": code, "details": details or {}, "message": message or default_message, "status": "error"}
         return web.json_response(body, status=status or default_status, headers=headers)
 
@@ -217,7 +273,7 @@ class FakeZoho(ThreadedServer):
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=500)
-        if code_or_body in ERRORS:
+        if code_or_body in ALL_ERRORS:
             return self._error(code_or_body, status, headers=headers)
         return web.Response(status=status, text=code_or_body or "<html>Service Unavailable</html>",
                             content_type="text/html", headers=headers)
@@ -317,13 +373,110 @@ class FakeZoho(ThreadedServer):
             return self._error("OAUTH_SCOPE_MISMATCH")
         return web.json_response({"modules": self.modules})
 
-    def _answer_photo(self, request: web.Request) -> web.StreamResponse:
-        module, record_id = request.match_info["module"], request.match_info["record"]
+    async def _org(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("org", request, self._answer_org)
+
+    async def _search(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("search", request, self._answer_search)
+
+    async def _record_get(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("record", request, self._answer_record)
+
+    def _module_problem(self, module: str) -> web.Response | None:
         known = {m["api_name"]: m for m in self.modules}
         if module not in known:
             return self._error("INVALID_MODULE", details={"resource_path_index": 0})
         if known[module].get("api_supported") is False:
             return self._error("INVALID_MODULE", message="The given module is not supported in API")
+        return None
+
+    def _answer_org(self, request: web.Request) -> web.StreamResponse:
+        if not self.scope_for_org:
+            return self._error("OAUTH_SCOPE_MISMATCH")
+        return web.json_response(
+            {"org": [{"domain_name": self.org_domain, "id": self.org_id, "company_name": "Fake Co"}]}
+        )
+
+    def _answer_search(self, request: web.Request) -> web.StreamResponse:
+        module = request.match_info["module"]
+        problem = self._module_problem(module)
+        if problem is not None:
+            return problem
+        if not self.scope_for_search:
+            return self._error("OAUTH_SCOPE_MISMATCH")
+        kind = next((k for k in ("criteria", "email", "phone", "word") if k in request.query), None)
+        if kind is None:
+            return self._error("EXPECTED_PARAM_MISSING", message="One of the expected parameter is missing",
+                               details={"param_names": ["criteria", "email", "phone", "word"]})
+        value = request.query[kind]
+        try:
+            per_page = int(request.query.get("per_page", "200"))
+            page = int(request.query.get("page", "1"))
+        except ValueError:
+            return self._error("INVALID_DATA", message="invalid data", details={"param_name": "per_page"})
+        if not 1 <= per_page <= 200 or page < 1:
+            return self._error("INVALID_DATA", message="invalid data", details={"param_name": "per_page"})
+        matches = self._matcher(kind, value)
+        if matches is None:
+            return self._error("INVALID_QUERY", message="Invalid query formed",
+                               details={"api_name": kind, "reason": "invalid value", "value": value})
+        with self._lock:
+            found = [{**r.fields, "id": rid} for (m, rid), r in self.records.items()
+                     if m == module and r.fields and r.exists and matches(r.fields)]
+        chunk = found[(page - 1) * per_page: page * per_page]
+        if not chunk:
+            return web.Response(status=204)
+        info = {"per_page": per_page, "count": len(chunk), "page": page,
+                "more_records": len(found) > page * per_page}
+        return web.json_response({"data": chunk, "info": info})
+
+    @staticmethod
+    def _matcher(kind: str, value: str) -> Callable[[dict[str, Any]], bool] | None:
+        """How a record is matched for `kind`, or None when Zoho would call the query malformed."""
+        def texts(fields: dict[str, Any], keep: Callable[[str], bool]) -> list[str]:
+            values = [(k, v.get("name") if isinstance(v, dict) else v) for k, v in fields.items() if keep(k)]
+            return [v for _, v in values if isinstance(v, str)]
+
+        if kind == "criteria":
+            if not CRITERIA.fullmatch(value):
+                return None
+            field_name, _, wanted = value.strip("()").split(":", 2)
+            return lambda f: wanted.casefold() in (t.casefold() for t in texts(f, lambda k: k == field_name))
+        if kind == "email":
+            return lambda f: value.strip().casefold() in (t.casefold() for t in texts(f, lambda k: "Email" in k))
+        if kind == "phone":
+            digits = re.sub(r"\D", "", value)
+            if not digits:
+                return None
+            is_phone = lambda k: "Phone" in k or k == "Mobile"  # noqa: E731
+            return lambda f: digits in (re.sub(r"\D", "", t) for t in texts(f, is_phone))
+        word = value.strip().casefold()
+        if len(word) < 2:
+            return None
+        return lambda f: any(word in t.casefold() for t in texts(f, lambda k: True))
+
+    def _answer_record(self, request: web.Request) -> web.StreamResponse:
+        module, record_id = request.match_info["module"], request.match_info["record"]
+        problem = self._module_problem(module)
+        if problem is not None:
+            return problem
+        if not record_id.isdigit():
+            return self._error("INVALID_DATA", details={"resource_path_index": 1})
+        with self._lock:
+            record = self.records.get((module, record_id), self.default_record)
+        if record is None or record.error == "INVALID_DATA":
+            return self._error("INVALID_DATA", details={"id": record_id})
+        if record.error in ("NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "INTERNAL_ERROR"):
+            return self._error(record.error, details={"id": record_id})
+        if not record.exists:
+            return web.Response(status=204)
+        return web.json_response({"data": [{**record.fields, "id": record_id}]})
+
+    def _answer_photo(self, request: web.Request) -> web.StreamResponse:
+        module, record_id = request.match_info["module"], request.match_info["record"]
+        problem = self._module_problem(module)
+        if problem is not None:
+            return problem
         if not record_id.isdigit():
             return self._error("INVALID_DATA", details={"resource_path_index": 1})
         with self._lock:

@@ -1,8 +1,9 @@
 """Where we talk to Zoho CRM: one pooled async HTTP client, the token, retries and the concurrency cap.
 
-Only two CRM calls are made: the module list (cached) and a record's photo. Each goes through
-`_get`, which adds the token, caps calls in flight at ZOHO_MAX_CONCURRENCY (Zoho's per-org limit),
-refreshes the token once on INVALID_TOKEN, and retries what is worth retrying.
+CRM calls: the module list (cached), a record's photo, record search, one record's card, and the
+org's domain name (once per process, for web links). Each goes through `_get`, which adds the token,
+caps calls in flight at ZOHO_MAX_CONCURRENCY (Zoho's per-org limit), refreshes the token once on
+INVALID_TOKEN, and retries what is worth retrying.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx
@@ -25,10 +27,14 @@ import httpx
 from bot import deadline
 from bot.config import ZohoSettings
 from bot.limits import ByteBudget
+from bot.records import RecordCard, SearchHits, SearchKind
 from bot.singleflight import SingleFlight
 from bot.zoho import errors
-from bot.zoho.modules import Module, ModuleCatalog
+from bot.zoho import search as zsearch
+from bot.zoho.modules import API_NAME, Module, ModuleCatalog
+from bot.zoho.org import OrgDomain, web_link
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
+from bot.zoho.records import card_from_record
 from bot.zoho.token import TokenManager
 
 log = logging.getLogger(__name__)
@@ -136,6 +142,7 @@ class ZohoClient:
         self.tokens = TokenManager(settings, self._http, clock=clock)
         self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
         self._inflight: SingleFlight[tuple[str, str], Photo | NoPhoto] = SingleFlight()
+        self.org = OrgDomain(self._fetch_org, clock=clock)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -187,6 +194,69 @@ class ZohoClient:
             weakref.finalize(photo, self._photo_bytes.release, held)
         return photo
 
+    async def search(self, module: Module, kind: SearchKind, value: str, *, limit: int = 5) -> SearchHits:
+        """Records of `module` matching an email, a phone number or a word: the first `limit` as cards.
+
+        The value is checked first (a ZohoError with our own SEARCH_* code, no call) and travels only
+        as a URL-encoded query parameter. A token without the search scope gives SEARCH_NOT_ENABLED.
+        """
+        if kind not in zsearch.MAX_LENGTH:
+            raise ValueError(f"unknown search kind {kind!r}")
+        cleaned = zsearch.clean_value(kind, value)
+        path = f"/crm/{self.settings.api_version}/{_api_name(module)}/search"
+        params = {kind: cleaned, "per_page": str(zsearch.PER_PAGE)}
+        try:
+            async with self._get(path, params) as response:
+                if response.status_code == 204:
+                    return zsearch.no_hits(module)
+                body = await self._read_limited(response)
+        except errors.ZohoError as exc:
+            if exc.code == "OAUTH_SCOPE_MISMATCH":
+                raise zsearch.not_enabled(module, exc) from None
+            raise
+        hits = zsearch.hits_from_body(module, body, max(0, limit))
+        if not hits.cards:
+            return hits
+        domain = await self.org.get()
+        if domain is None:
+            return hits
+        cards = tuple(replace(c, link=web_link(self.settings.dc, domain, module, c.record_id)) for c in hits.cards)
+        return replace(hits, cards=cards)
+
+    async def record_card(self, module: Module, record_id: str) -> RecordCard:
+        """One record's name, identifying field and web link (`GET /crm/{v}/{module}/{id}`).
+
+        Zoho's "Get Records" page makes `fields` mandatory only for lists, so the single record is
+        asked for whole: naming fields a module lacks would be an error.
+        """
+        rid = clean_record_id(record_id)
+        path = f"/crm/{self.settings.api_version}/{_api_name(module)}/{rid}"
+        async with self._get(path) as response:
+            if response.status_code == 204:
+                raise errors.ZohoError(errors.RECORD_NOT_FOUND, "Zoho has no such record", status=204,
+                                       details={"id": rid})
+            body = await self._read_limited(response)
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise errors.ZohoError(errors.INVALID_RESPONSE, "record answer is not JSON", status=200) from None
+        data = answer.get("data") if isinstance(answer, dict) else None
+        item = data[0] if isinstance(data, list) and data else None
+        card = card_from_record(module, item, record_id=rid, link=await self.record_link(module, rid))
+        if card is None:
+            raise errors.ZohoError(errors.INVALID_RESPONSE, "record answer has no 'data'", status=200)
+        return card
+
+    async def record_link(self, module: Module, record_id: str) -> str | None:
+        """The record in Zoho CRM's web UI, or None when the org's domain name is not known."""
+        rid = clean_record_id(record_id)
+        domain = await self.org.get()
+        return None if domain is None else web_link(self.settings.dc, domain, module, rid)
+
+    async def _fetch_org(self) -> bytes:
+        async with self._get(f"/crm/{self.settings.api_version}/org") as response:
+            return await self._read_limited(response)
+
     async def _lease_for(self, response: httpx.Response) -> int:
         """Wait for room to hold this photo's bytes (its Content-Length, or the most a photo may be)."""
         if self._photo_bytes is None:
@@ -235,8 +305,12 @@ class ZohoClient:
         return b"".join(chunks)
 
     @asynccontextmanager
-    async def _get(self, path: str) -> AsyncIterator[httpx.Response]:
-        """A successful (2xx) streamed response for `path`, after token refresh and retries."""
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> AsyncIterator[httpx.Response]:
+        """A successful (2xx) streamed response for `path`, after token refresh and retries.
+
+        `params` travel only in the query string, percent-encoded by httpx (0.28 and later encode a
+        typed `%` too: encode/httpx#3187).
+        """
         started = self._clock()
         attempt = 0
         refreshed = False
@@ -250,7 +324,7 @@ class ZohoClient:
                     raise errors.ZohoError(errors.BUDGET_EXHAUSTED, "the daily budget of Zoho calls is used up")
                 try:
                     request = self._http.build_request(
-                        "GET", url, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
+                        "GET", url, params=params, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
                     )
                     response = await self._http.send(request, stream=True)
                 except (httpx.ConnectError, httpx.PoolTimeout) as exc:
@@ -283,3 +357,10 @@ class ZohoClient:
                 raise failure
             log.info("zoho: %s; retry %d in %.1fs", failure.code, attempt, delay)
             await asyncio.sleep(delay)
+
+
+def _api_name(module: Module) -> str:
+    """The module's api name, checked: only letters, digits and underscores ever reach a path."""
+    if not API_NAME.fullmatch(module.api_name):
+        raise errors.ZohoError(errors.UNKNOWN_MODULE, "not a module api name")
+    return module.api_name

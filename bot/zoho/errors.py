@@ -24,6 +24,13 @@ UNKNOWN_MODULE = Code.UNKNOWN_MODULE
 MODULE_WITHOUT_PHOTOS = Code.MODULE_WITHOUT_PHOTOS
 INVALID_RECORD_ID = Code.INVALID_RECORD_ID
 BUDGET_EXHAUSTED = Code.BUDGET_EXHAUSTED  # our own daily budget refused the call before it was sent
+# Search and record cards: what was typed is refused before any call, or Zoho's answer is explained.
+SEARCH_TOO_SHORT = Code.SEARCH_TOO_SHORT  # fewer than 2 characters (2 digits for a phone) after trimming
+SEARCH_TOO_LONG = Code.SEARCH_TOO_LONG
+SEARCH_BAD_EMAIL = Code.SEARCH_BAD_EMAIL  # not shaped like an email address
+SEARCH_BAD_PHONE = Code.SEARCH_BAD_PHONE  # characters other than digits and + ( ) - . space
+SEARCH_NOT_ENABLED = Code.SEARCH_NOT_ENABLED  # the token lacks a search scope; details["scope"] names it
+RECORD_NOT_FOUND = Code.RECORD_NOT_FOUND  # Zoho answered 204 for a single record
 
 
 class ZohoError(Exception):

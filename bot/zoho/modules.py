@@ -42,6 +42,12 @@ class Module:
     plural_label: str = ""
     generated_type: str = "default"
     api_supported: bool = True
+    display_field: str = ""  # api name of the field Zoho CRM shows as the record's name; "" when not given
+
+    @property
+    def tab_name(self) -> str:
+        """The name the web UI uses in record links: the internal module name (Potentials for Deals)."""
+        return self.module_name if API_NAME.fullmatch(self.module_name) else self.api_name
 
     @property
     def has_photos(self) -> bool:
@@ -71,7 +77,15 @@ class Module:
             plural_label=text("plural_label"),
             generated_type=text("generated_type") or "default",
             api_supported=item.get("api_supported") is not False,
+            display_field=_display_field(item.get("display_field")),
         )
+
+
+def _display_field(value: object) -> str:
+    """The display field's api name: the OAS gives an object (`{"api_name": …, "id": …}`); a bare name is taken too."""
+    if isinstance(value, dict):
+        value = value.get("api_name")
+    return value if isinstance(value, str) and API_NAME.fullmatch(value) else ""
 
 
 def _key(name: str) -> str:

@@ -1,0 +1,94 @@
+"""A Zoho record as a person recognises it: its name and one identifying field, from Zoho's record JSON.
+
+The name is the module's display field (module metadata's `display_field`; for standard modules a
+table of Zoho's standard field api names when the metadata does not say). The detail is the one field
+that tells two people of the same name apart: a contact's account, a lead's company, else an email,
+else a job title. Values are trimmed, whitespace-collapsed and capped; nothing is escaped here (the
+words layer escapes for Slack).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.records import RecordCard
+from bot.zoho.modules import Module
+
+MAX_TEXT = 150
+RECORD_ID = re.compile(r"[0-9]{1,30}")
+WHITESPACE = re.compile(r"\s+")
+
+# Zoho CRM's standard display fields, used when the module metadata names none.
+DISPLAY_FIELDS = {
+    "Contacts": "Full_Name",
+    "Leads": "Full_Name",
+    "Accounts": "Account_Name",
+    "Deals": "Deal_Name",
+    "Products": "Product_Name",
+    "Vendors": "Vendor_Name",
+}
+PERSON_MODULES = ("Contacts", "Leads")
+CUSTOM_DISPLAY_FIELD = "Name"  # every custom module has this mandatory field
+# The field that best tells records of one module apart, tried before the generic ones.
+DETAIL_FIELDS = {"Contacts": "Account_Name", "Leads": "Company", "Deals": "Account_Name"}
+GENERIC_DETAILS = ("Email", "Title", "Designation")
+
+
+def text(value: Any) -> str:
+    """A field value as one short line: lookups give their `name`; anything not text gives ""."""
+    if isinstance(value, dict):
+        value = value.get("name")
+    if not isinstance(value, str):
+        return ""
+    line = WHITESPACE.sub(" ", value).strip()
+    return line if len(line) <= MAX_TEXT else line[: MAX_TEXT - 1].rstrip() + "…"
+
+
+def display_field(module: Module) -> str:
+    """The field whose value Zoho CRM shows as the record's name."""
+    if module.display_field:
+        return module.display_field
+    if module.api_name in DISPLAY_FIELDS:
+        return DISPLAY_FIELDS[module.api_name]
+    return CUSTOM_DISPLAY_FIELD
+
+
+def record_name(module: Module, data: dict[str, Any]) -> str:
+    """The display field's value; people without a Full_Name get First_Name + Last_Name."""
+    name = text(data.get(display_field(module)))
+    if not name and module.api_name in PERSON_MODULES:
+        name = text(" ".join(text(data.get(key)) for key in ("First_Name", "Last_Name")))
+    if not name and module.api_name in DISPLAY_FIELDS:
+        name = text(data.get(DISPLAY_FIELDS[module.api_name]))
+    return name
+
+
+def record_detail(module: Module, data: dict[str, Any]) -> str:
+    """One identifying field: the module's own (account, company), else email, else title."""
+    keys = (DETAIL_FIELDS[module.api_name], *GENERIC_DETAILS) if module.api_name in DETAIL_FIELDS else GENERIC_DETAILS
+    for key in keys:
+        value = text(data.get(key))
+        if value:
+            return value
+    return ""
+
+
+def card_from_record(
+    module: Module, data: object, *, record_id: str | None = None, link: str | None = None
+) -> RecordCard | None:
+    """A RecordCard from one item of Zoho's `data[]`; None when it has no usable record id."""
+    if not isinstance(data, dict):
+        return None
+    found = data.get("id")
+    rid = record_id if record_id is not None else (str(found) if isinstance(found, (str, int)) else "")
+    if not RECORD_ID.fullmatch(rid):
+        return None
+    return RecordCard(
+        module=module.api_name,
+        record_id=rid,
+        name=record_name(module, data),
+        detail=record_detail(module, data),
+        email=text(data.get("Email")),
+        link=link,
+    )
