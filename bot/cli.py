@@ -19,7 +19,7 @@ from bot import messages
 from bot.config import ConfigError, load_zoho_settings
 from bot.deliver import Delivery, DeliveryError, deliver_photo
 from bot.messages import Label
-from bot.request import BadInput, HelpRequest, parse_command
+from bot.request import BadInput, HelpRequest, SearchRequest, parse_command
 from bot.zoho import Photo, ZohoClient
 
 PROG = "python -m bot photo"
@@ -100,7 +100,10 @@ def photo_command(argv: list[str]) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log the Zoho calls")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    parsed = parse_command(f"{args.module} {args.record_id}".strip())
+    typed = f"{args.module} {args.record_id}".strip()
+    parsed = parse_command(typed)
+    if isinstance(parsed, SearchRequest):  # the admin's check takes an id or a link; searching is Slack's job
+        parsed = BadInput("bad_id", typed, typed.split()[-1])
     if isinstance(parsed, HelpRequest):
         parser.print_help()
         return 0

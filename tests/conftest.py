@@ -46,3 +46,8 @@ def make_client(fake: FakeZoho, timeout: float | None = None, **overrides: objec
     settings = zoho_settings(fake, **overrides)
     http = httpx.AsyncClient(timeout=timeout) if timeout else None
     return ZohoClient(settings, http=http, retry=FAST_RETRY)
+
+
+# In-process bot fixtures (`fakes`, `make_bot`), shared by the listener and lookup tests; imported last
+# because tests.inprocess uses FAST_RETRY from here.
+from tests.inprocess import fakes, make_bot  # noqa: E402, F401

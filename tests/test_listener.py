@@ -7,86 +7,17 @@ unexpected errors; every command ends in exactly one outcome.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bot import pipeline
-from bot.background import Background
-from bot.config import load_settings
-from bot.fakes.harness import bot_env, command_body, sign
-from bot.fakes.slack import FakeSlack
-from bot.fakes.zoho import FakeZoho, Record
+from bot.fakes.zoho import Record
 from bot.limits import ByteBudget
 from bot.pipeline import Timing
-from bot.slack.app import create_app
-from bot.slack.server import create_web_app
-from bot.zoho import ZohoClient
-from tests.conftest import FAST_RETRY
-
-_n = itertools.count(1)
-CHANNEL = "C0LISTEN01"
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
-    with FakeZoho() as zoho, FakeSlack() as slack:
-        slack.add_channel(CHANNEL)
-        yield zoho, slack
-
-
-class Bot:
-    def __init__(self, client: httpx.AsyncClient, background: Background, zoho: FakeZoho, slack: FakeSlack) -> None:
-        self.client, self.background, self.zoho, self.slack = client, background, zoho, slack
-
-    async def command(self, text: str, *, user: str = "U0ALICE", channel: str = CHANNEL,
-                      team: str = "T0TEST") -> tuple[dict[str, Any], str]:
-        name = f"r{next(_n)}"
-        body = command_body(text, channel=channel, user=user, team=team, response_url=self.slack.response_url(name))
-        response = await self.client.post("/slack/events", content=body, headers=sign(body))
-        assert response.status_code == 200
-        return response.json(), name
-
-    async def settle(self) -> None:
-        for _ in range(1000):
-            if not len(self.background):
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("background work did not finish")
-
-    def replies(self, name: str) -> list[dict[str, Any]]:
-        return [body for n, body in self.slack.responses if n == name]
-
-    def code_of(self, reply: dict[str, Any]) -> str:
-        return reply["blocks"][1]["elements"][0]["text"].split("`")[1]
-
-
-BotFactory = Callable[..., Awaitable[Bot]]
-
-
-@pytest.fixture
-async def make_bot(fakes: tuple[FakeZoho, FakeSlack]) -> AsyncIterator[BotFactory]:
-    zoho_fake, slack_fake = fakes
-    opened: list[tuple[httpx.AsyncClient, ZohoClient]] = []
-
-    async def factory(timing: Timing | None = None, photo_bytes: ByteBudget | None = None, **env: str) -> Bot:
-        settings = load_settings(bot_env(zoho_fake, slack_fake, 3000, **env))
-        zoho = ZohoClient(settings.zoho, retry=FAST_RETRY, photo_bytes=photo_bytes)
-        background = Background()
-        web = create_web_app(create_app(settings, zoho, background, timing), background, zoho, 5)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot")
-        opened.append((client, zoho))
-        return Bot(client, background, zoho_fake, slack_fake)
-
-    yield factory
-    for client, zoho in opened:
-        await client.aclose()
-        await zoho.aclose()
+from tests.inprocess import CHANNEL, BotFactory
 
 
 async def test_photo_reaches_the_channel(make_bot: BotFactory) -> None:
@@ -198,10 +129,10 @@ async def test_per_user_rate_limit(make_bot: BotFactory) -> None:
 
 
 async def test_daily_budget_of_zoho_calls(make_bot: BotFactory) -> None:
-    bot = await make_bot(DAILY_ZOHO_BUDGET="3", USER_RATE_LIMIT="0")
-    await bot.command("Contacts 1")  # module list + photo: 2 calls
+    bot = await make_bot(DAILY_ZOHO_BUDGET="6", USER_RATE_LIMIT="0")
+    await bot.command("Contacts 1")  # module list, photo, the record's fields and the org (once): 4 calls
     await bot.settle()
-    await bot.command("Contacts 2")  # 1 call: 3 in all
+    await bot.command("Contacts 2")  # photo and fields: 6 in all
     await bot.settle()
     _, name = await bot.command("Contacts 3")
     await bot.settle()
@@ -347,11 +278,11 @@ async def test_budget_is_reserved_per_call_so_concurrent_commands_never_overshoo
     bot.zoho.latency = 0.2
     answers = await asyncio.gather(*(bot.command(f"Contacts {1000 + i}") for i in range(60)))
     await bot.settle()
-    crm_calls = bot.zoho.photo_calls() + bot.zoho.module_calls()
-    assert crm_calls == 20  # one module list and 19 photos, then the budget is spent
+    crm_calls = [s.path for s in bot.zoho.seen if s.path.startswith("/crm/")]
+    assert len(crm_calls) == 20  # photos, their fields, the module list and the org: never one more
     codes = [bot.code_of(bot.replies(name)[0]) for _, name in answers if bot.replies(name)]
-    assert len(bot.slack.uploads) == 19
-    assert codes == ["BUDGET_EXHAUSTED"] * 41
+    assert 0 < len(bot.slack.uploads) == bot.zoho.photo_calls() < 20
+    assert codes == ["BUDGET_EXHAUSTED"] * (60 - len(bot.slack.uploads))
 
 
 async def test_a_slow_zoho_times_out_as_zoho_and_leaves_slack_its_share(make_bot: BotFactory) -> None:

@@ -15,6 +15,7 @@ from bot.access import Gate
 from bot.config import AccessSettings
 from bot.deliver import Delivery
 from bot.limits import DailyBudget, SlidingWindowLimiter
+from bot.messages import Label
 from bot.pipeline import Asker, Pipeline, Timing
 from bot.zoho import Photo, ZohoClient
 
@@ -49,7 +50,10 @@ class SlowAfterSharing:
         self.delivered: Delivery | None = None
         self.sent: list[Photo] = []
 
-    async def send(self, photo: Photo) -> Delivery:
+    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+        return None
+
+    async def send(self, photo: Photo, label: Label) -> Delivery:
         self.sent.append(photo)
         self.delivered = Delivery("C1")
         await asyncio.sleep(self.linger)
@@ -89,7 +93,10 @@ async def test_unexpected_errors_give_the_place_back(zoho: ZohoClient) -> None:
     class Broken:
         delivered = None
 
-        async def send(self, photo: Photo) -> Delivery:
+        async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+            return None
+
+        async def send(self, photo: Photo, label: Label) -> Delivery:
             raise RuntimeError("boom")
 
     pipeline = make_pipeline(zoho, Timing(), max_in_flight=1)

@@ -97,7 +97,8 @@ def _card_text(card: RecordCard, words: Words) -> str:
     name = escape(_clip(card.name)) or escape(words.untitled)
     link = safe_link(card.link)
     title = f"*<{link.replace('&', '&amp;')}|{name}>*" if link else f"*{name}*"
-    second = " · ".join(escape(part) for part in (card.module, _clip(card.detail)) if part)
+    parts = dict.fromkeys(part for part in (card.module, _clip(card.detail), _clip(card.email)) if part)
+    second = " · ".join(escape(part) for part in parts)
     return f"{title}\n{second}" if second else title
 
 

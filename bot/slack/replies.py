@@ -86,18 +86,6 @@ class SlackReplier:
         await self._send(body, ticket.ref)
 
 
-class QuietReplier:
-    """For unfurls: the whole channel would see any words, so there are none (the audit line says what happened)."""
-
-    async def explain(self, explanation: messages.Explanation, ref: str) -> None:
-        log.info("unfurl %s: %s; staying silent", ref, explanation.code)
-
-    async def note(self, text: str) -> None:
-        return None
-
-    async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
-        return None
-
     async def _send(self, body: dict[str, Any], ref: str) -> None:
         if await self._via_response_url(body, ref):
             self.route = "response_url"
@@ -157,3 +145,16 @@ def _error_code(exc: Exception) -> str:
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
     return type(exc).__name__
+
+
+class QuietReplier:
+    """For unfurls: the whole channel would see any words, so there are none (the audit line says what happened)."""
+
+    async def explain(self, explanation: messages.Explanation, ref: str) -> None:
+        log.info("unfurl %s: %s; staying silent", ref, explanation.code)
+
+    async def note(self, text: str) -> None:
+        return None
+
+    async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
+        return None

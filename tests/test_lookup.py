@@ -1,0 +1,240 @@
+"""Finding records the way a rep thinks (issue 9), in-process through the listeners against the real fakes.
+
+Email, phone and name searches; a list of matches with "Share photo" buttons and the click that follows; no
+match; search not enabled; the caption that says who it is; pasted links that unfurl with the photo.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.fakes.harness import block_actions_body, link_shared_body, sign, sign_event
+from bot.fakes.zoho import Record
+from tests.inprocess import CHANNEL, Bot, BotFactory
+
+JANE = {"Full_Name": "Jane Doe", "First_Name": "Jane", "Last_Name": "Doe", "Email": "jane@acme.com",
+        "Account_Name": {"name": "Acme Corp", "id": "99"}, "Phone": "+44 20 7946 0958"}
+
+
+def person(name: str, email: str, account: str = "Acme Corp") -> dict[str, Any]:
+    first, _, last = name.partition(" ")
+    return {"Full_Name": name, "First_Name": first, "Last_Name": last, "Email": email,
+            "Account_Name": {"name": account, "id": "99"}}
+
+
+async def click(bot: Bot, value: str, *, user: str = "U0ALICE", channel: str = CHANNEL) -> str:
+    name = f"click-{user}-{len(bot.slack.responses)}"
+    body = block_actions_body(value=value, channel=channel, user=user, response_url=bot.slack.response_url(name))
+    response = await bot.client.post("/slack/events", content=body, headers=sign(body))
+    assert response.status_code == 200
+    return name
+
+
+async def paste(bot: Bot, url: str, *, channel: str = CHANNEL, user: str = "U0ALICE") -> None:
+    body = link_shared_body(links=[url], channel=channel, user=user)
+    response = await bot.client.post("/slack/events", content=body, headers=sign_event(body))
+    assert response.status_code == 200
+
+
+def buttons(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b["accessory"] for b in reply.get("blocks", []) if b.get("accessory", {}).get("type") == "button"]
+
+
+async def test_email_with_one_match_shares_the_photo_with_who_it_is(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "4876876000000624001", Record(fields=JANE))
+    ack, name = await bot.command("jane@acme.com")
+    assert "Looking for" in ack["text"] and "jane@acme.com" in ack["text"]
+    await bot.settle()
+    [upload] = bot.slack.uploads
+    assert upload["title"] == "Jane Doe"
+    comment = upload["initial_comment"]
+    assert "*Jane Doe*" in comment and "Contacts" in comment and "Acme Corp" in comment and "<@U0ALICE>" in comment
+    assert "<https://crm.zoho.com/crm/org7000001/tab/Contacts/4876876000000624001|Open in Zoho CRM>" in comment
+    assert bot.replies(name) == []
+    assert bot.zoho.search_calls() == 1  # found in Contacts: Leads is never asked
+    assert bot.zoho.record_calls() == 0  # the search already said who it is
+
+
+async def test_phone_search_finds_the_record(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    fields = {**person("Sam Lee", "sam@x.io"), "Phone": "+1 (555) 010-9999"}
+    bot.zoho.add_record("Leads", "555000111", Record(fields=fields))
+    await bot.command("+1 555 010 9999")
+    await bot.settle()
+    [upload] = bot.slack.uploads
+    assert upload["title"] == "Sam Lee"
+    queries = [s.query for s in bot.zoho.seen if s.path.endswith("/search")]
+    assert [q.split("&")[0].split("=")[0] for q in queries] == ["phone", "phone"]  # Contacts first, then Leads
+
+
+async def test_a_name_with_three_matches_lists_them_and_a_click_shares_that_one(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    for i, email in enumerate(("jd1@acme.com", "jd2@beta.io", "jd3@gamma.org")):
+        bot.zoho.add_record("Contacts", f"70000000{i}", Record(fields=person("Jane Doe", email, f"Org {i}")))
+    ack, name = await bot.command("Jane Doe")
+    await bot.settle()
+    [reply] = bot.replies(name)
+    assert "3 records match" in json.dumps(reply) and bot.slack.uploads == []
+    found = buttons(reply)
+    assert len(found) == 3 and all(b["text"]["text"] == "Share photo" for b in found)
+    assert "Org 1" in json.dumps(reply) and "jd2@beta.io" in json.dumps(reply)
+    photo_calls = bot.zoho.photo_calls()
+    clicked = await click(bot, found[1]["value"])
+    await bot.settle()
+    [sharing] = bot.replies(clicked)[:1]
+    assert sharing["replace_original"] is True and "Sharing the photo" in sharing["text"]
+    [upload] = bot.slack.uploads
+    assert upload["channel_id"] == CHANNEL and upload["title"] == "Jane Doe" and "Org 1" in upload["initial_comment"]
+    assert bot.zoho.photo_calls() == photo_calls + 1
+
+
+async def test_a_click_by_someone_else_is_refused(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    for i in range(2):
+        bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person("Jane Doe", f"j{i}@acme.com")))
+    _, name = await bot.command("Jane Doe")
+    await bot.settle()
+    value = buttons(bot.replies(name)[0])[0]["value"]
+    clicked = await click(bot, value, user="U0BOB")
+    elsewhere = await click(bot, value, channel="C0OTHER01")
+    await bot.settle()
+    for reply in (bot.replies(clicked)[0], bot.replies(elsewhere)[0]):
+        assert bot.code_of(reply) == "NOT_YOUR_CHOICE" and reply["replace_original"] is False
+    assert bot.slack.uploads == [] and bot.zoho.photo_calls() == 0
+
+
+async def test_more_than_five_matches_says_how_many_more_and_how_to_narrow(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    for i in range(8):
+        bot.zoho.add_record("Leads", f"72000000{i}", Record(fields=person("Alex Smith", f"a{i}@x.io")))
+    _, name = await bot.command("Alex Smith")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert len(buttons(reply)) == 5
+    assert "3 more" in json.dumps(reply) and "email" in json.dumps(reply)
+
+
+async def test_no_match_names_what_was_searched_and_where(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    _, name = await bot.command("nobody@nowhere.io")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert bot.code_of(reply) == "NO_MATCH"
+    text = reply["blocks"][0]["text"]["text"]
+    assert "nobody@nowhere.io" in text and "Contacts or Leads" in text and "spelling" in text
+    assert bot.zoho.search_calls() == 2 and bot.zoho.photo_calls() == 0
+
+
+async def test_a_module_before_the_name_searches_only_there(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.zoho.add_record("Accounts", "730000001", Record(fields={"Account_Name": "Acme Corp"}))
+    await bot.command("Accounts Acme")
+    await bot.settle()
+    assert [s.path for s in bot.zoho.seen if s.path.endswith("/search")] == ["/crm/v8/Accounts/search"]
+    assert bot.slack.uploads[0]["title"] == "Acme Corp"
+
+
+async def test_only_allowed_modules_are_searched(make_bot: BotFactory) -> None:
+    bot = await make_bot(ALLOWED_MODULES="Leads")
+    bot.zoho.add_record("Contacts", "740000001", Record(fields=JANE))
+    _, name = await bot.command("jane@acme.com")
+    await bot.settle()
+    assert [s.path for s in bot.zoho.seen if s.path.endswith("/search")] == ["/crm/v8/Leads/search"]
+    assert bot.code_of(bot.replies(name)[0]) == "NO_MATCH" and bot.slack.uploads == []
+
+
+async def test_without_the_search_scope_search_says_so_and_ids_still_work(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.zoho.scope_for_search = False
+    _, name = await bot.command("jane@acme.com")
+    await bot.command("Contacts 750000001")
+    await bot.settle()
+    reply = bot.replies(name)[0]
+    assert bot.code_of(reply) == "SEARCH_NOT_ENABLED"
+    assert "ZohoSearch.securesearch.READ" in reply["blocks"][0]["text"]["text"]
+    assert len(bot.slack.uploads) == 1
+
+
+async def test_names_from_zoho_are_escaped_in_the_caption_and_the_list(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    evil = person("Eve <!channel>", "eve@x.io", "<@U0BOSS> Ltd")
+    bot.zoho.add_record("Contacts", "760000001", Record(fields=evil))
+    bot.zoho.add_record("Contacts", "760000002", Record(fields=person("Eve <!here>", "eve2@x.io")))
+    await bot.command("Contacts 760000001")
+    _, name = await bot.command("Eve")
+    await bot.settle()
+    comment = bot.slack.uploads[0]["initial_comment"]
+    listing = json.dumps(bot.replies(name)[0])
+    for blob in (comment, listing):
+        assert "<!channel>" not in blob and "<!here>" not in blob and "<@U0BOSS>" not in blob
+    assert "&lt;!channel&gt;" in comment
+
+
+async def test_unreadable_record_fields_still_share_the_photo_with_the_plain_caption(make_bot: BotFactory,
+                                                                                     caplog) -> None:
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "770000001", Record(fields=JANE, exists=False))  # fields answer 204
+    await bot.command("Contacts 770000001")
+    await bot.settle()
+    [upload] = bot.slack.uploads
+    assert upload["title"] == "Contacts 770000001"
+    assert "could not be read" in caplog.text
+
+
+# --- pasted links ---------------------------------------------------------------------------------------
+
+LINK = "https://crm.zoho.com/crm/org7000001/tab/Contacts/{id}"
+
+
+async def test_a_pasted_link_unfurls_with_name_and_photo_once_per_ten_minutes(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "780000001", Record(fields=JANE))
+    url = LINK.format(id="780000001")
+    await paste(bot, url)
+    await bot.settle()
+    [unfurl] = bot.slack.unfurls
+    blocks = unfurl["unfurls"][url]["blocks"]
+    assert "Jane Doe" in json.dumps(blocks) and "Acme Corp" in json.dumps(blocks)
+    [image] = [b for b in blocks if b["type"] == "image"]
+    assert image["slack_file"]["id"] == bot.slack.uploads[0]["file_id"]
+    assert bot.slack.uploads[0]["channel_id"] is None  # uploaded privately, shown through the unfurl
+    await paste(bot, url, user="U0BOB")
+    await bot.settle()
+    assert len(bot.slack.unfurls) == 2
+    assert bot.zoho.photo_calls() == 1 and len(bot.slack.uploads) == 1  # the second paste cost nothing
+
+
+async def test_a_link_to_a_record_without_a_photo_stays_silent(make_bot: BotFactory, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "790000001", Record(content=None, fields=JANE))
+    await paste(bot, LINK.format(id="790000001"))
+    await bot.settle()
+    assert bot.slack.unfurls == [] and bot.slack.uploads == [] and bot.slack.responses == []
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "crmphoto.audit"]
+    assert [(line["via"], line["code"]) for line in lines] == [("link", "NO_PHOTO")]
+
+
+@pytest.mark.parametrize(("allow", "unfurled"), [("false", 0), ("true", 1)])
+async def test_channels_shared_with_another_org_unfurl_only_when_allowed(make_bot: BotFactory, allow: str,
+                                                                         unfurled: int) -> None:
+    bot = await make_bot(UNFURL_SHARED_CHANNELS=allow)
+    bot.slack.add_channel("C0SHARED01", ext_shared=True)
+    bot.zoho.add_record("Contacts", "800000001", Record(fields=JANE))
+    await paste(bot, LINK.format(id="800000001"), channel="C0SHARED01")
+    await bot.settle()
+    assert len(bot.slack.unfurls) == unfurled
+    assert bot.zoho.photo_calls() == unfurled
+
+
+async def test_links_follow_the_access_rules(make_bot: BotFactory) -> None:
+    bot = await make_bot(ALLOWED_CHANNEL_IDS="C0ELSEWHERE")
+    await paste(bot, LINK.format(id="810000001"))
+    await bot.settle()
+    assert bot.slack.unfurls == [] and bot.zoho.photo_calls() == 0
