@@ -364,3 +364,126 @@ def test_malformed_http_requests_get_clean_4xx_and_the_bot_keeps_serving(bot, fa
     assert response.status_code == 200
     assert wait_for(lambda: uploads_to(slack, channel))
     assert "Traceback" not in bot.output()
+
+
+# --- Finding records the way a rep thinks (issue 9), through the real process ------------------------------
+
+def fields(name: str, email: str, account: str = "Acme Corp") -> dict[str, Any]:
+    first, _, last = name.partition(" ")
+    return {"Full_Name": name, "First_Name": first, "Last_Name": last, "Email": email,
+            "Account_Name": {"name": account, "id": "42"}}
+
+
+def post_signed(bot: BotProcess, body: bytes, headers: dict[str, str]) -> None:
+    assert send(bot, body, headers).status_code == 200
+
+
+def test_email_with_one_match_shares_the_photo_with_name_and_link(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000900001", Record(content=PHOTO, fields=fields("Quinn Zephyr",
+                                                                                         "quinn@zephyr.io")))
+    channel = new_channel(slack)
+    response, name = command(bot, slack, "quinn@zephyr.io", channel)
+    assert "Looking for" in response.json()["text"]
+    [line] = finished(bot, channel)
+    assert (line["outcome"], line["lookup"], line["record_id"]) == ("photo", "email", "4876876000000900001")
+    [upload] = uploads_to(slack, channel)
+    assert upload["title"] == "Quinn Zephyr" and upload["content"] == PHOTO
+    assert "*Quinn Zephyr*" in upload["initial_comment"] and "Acme Corp" in upload["initial_comment"]
+    assert "<https://crm.zoho.com/crm/org7000001/tab/Contacts/4876876000000900001|Open in Zoho CRM>" in \
+        upload["initial_comment"]
+    assert responses_for(slack, name) == []
+
+
+def test_a_name_with_three_matches_gives_buttons_and_a_click_shares_that_photo(bot, fakes) -> None:
+    zoho, slack = fakes
+    for i in range(3):
+        zoho.add_record("Leads", f"48768760009100{i:02d}", Record(content=PHOTO, fields=fields(
+            "Rowan Vexley", f"rowan{i}@vexley.io", f"Vexley {i}")))
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "Rowan Vexley", channel)
+    [line] = finished(bot, channel)
+    assert line["outcome"] == "choices"
+    [listing] = responses_for(slack, name)
+    buttons = [b["accessory"] for b in listing["blocks"] if b.get("accessory", {}).get("type") == "button"]
+    assert len(buttons) == 3 and uploads_to(slack, channel) == []
+    clicked = f"click{next(_ids)}"
+    body = harness.block_actions_body(value=buttons[2]["value"], channel=channel,
+                                      response_url=slack.response_url(clicked))
+    post_signed(bot, body, sign(body))
+    finished(bot, channel, count=2)
+    [upload] = uploads_to(slack, channel)
+    assert "rowan2@vexley.io" in upload["initial_comment"] and upload["title"] == "Rowan Vexley"
+    assert responses_for(slack, clicked)[0]["replace_original"] is True
+
+
+def test_a_click_by_another_user_is_refused_and_shares_nothing(bot, fakes) -> None:
+    zoho, slack = fakes
+    for i in range(2):
+        zoho.add_record("Contacts", f"48768760009200{i:02d}", Record(content=PHOTO, fields=fields(
+            "Sage Oberlin", f"sage{i}@oberlin.io")))
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "Sage Oberlin", channel)
+    finished(bot, channel)
+    value = next(b["accessory"]["value"] for b in responses_for(slack, name)[0]["blocks"] if "accessory" in b)
+    clicked = f"click{next(_ids)}"
+    body = harness.block_actions_body(value=value, channel=channel, user="U0BOB",
+                                      response_url=slack.response_url(clicked))
+    post_signed(bot, body, sign(body))
+    reply = wait_for(lambda: responses_for(slack, clicked))[0]
+    assert "`NOT_YOUR_CHOICE`" in json.dumps(reply) and reply["replace_original"] is False
+    assert uploads_to(slack, channel) == []
+
+
+def test_no_match_is_explained_with_what_was_searched(bot, fakes) -> None:
+    _, slack = fakes
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "nobody.here@nowhere.example", channel)
+    [line] = finished(bot, channel)
+    assert line["code"] == "NO_MATCH"
+    text = responses_for(slack, name)[0]["blocks"][0]["text"]["text"]
+    assert "nobody.here@nowhere.example" in text and "Contacts or Leads" in text
+
+
+def test_a_pasted_link_unfurls_with_the_photo(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000930001", Record(content=PHOTO, fields=fields("Tamsin Roe", "t@roe.io")))
+    channel = new_channel(slack)
+    url = "https://crm.zoho.com/crm/org7000001/tab/Contacts/4876876000000930001"
+    body = harness.link_shared_body(links=[url], channel=channel)
+    post_signed(bot, body, harness.sign_event(body))
+    [line] = finished(bot, channel)
+    assert (line["via"], line["outcome"]) == ("link", "photo")
+    [unfurl] = [u for u in slack.unfurls if url in u["unfurls"]]
+    blocks = unfurl["unfurls"][url]["blocks"]
+    assert "Tamsin Roe" in json.dumps(blocks)
+    [image] = [b for b in blocks if b["type"] == "image"]
+    assert [u["content"] for u in slack.uploads if u["file_id"] == image["slack_file"]["id"]] == [PHOTO]
+
+
+def test_a_link_to_a_record_without_a_photo_stays_silent(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000940001", Record(content=None, fields=fields("Uma Penn", "u@penn.io")))
+    channel = new_channel(slack)
+    url = "https://crm.zoho.com/crm/org7000001/tab/Contacts/4876876000000940001"
+    body = harness.link_shared_body(links=[url], channel=channel)
+    post_signed(bot, body, harness.sign_event(body))
+    [line] = finished(bot, channel)
+    assert (line["via"], line["code"]) == ("link", "NO_PHOTO")
+    assert [u for u in slack.unfurls if url in u["unfurls"]] == []
+    assert calls_about(slack, channel) == ["conversations.info"]  # asked whether it is shared outside; nothing else
+
+
+def test_names_with_mentions_are_escaped_in_the_caption_and_the_list(bot, fakes) -> None:
+    zoho, slack = fakes
+    for i in range(2):
+        zoho.add_record("Contacts", f"48768760009500{i:02d}", Record(content=PHOTO, fields=fields(
+            f"Vale <!channel> {i}", f"vale{i}@x.io", "<@U0BOSS> Ltd")))
+    channel = new_channel(slack)
+    _, listing = command(bot, slack, "Vale", channel)
+    command(bot, slack, "Contacts 4876876000095000", channel)
+    finished(bot, channel, count=2)
+    blobs = [json.dumps(responses_for(slack, listing))] + [u["initial_comment"] for u in uploads_to(slack, channel)]
+    assert len(blobs) == 2
+    for blob in blobs:
+        assert not any(m in blob for m in MENTIONS), blob
