@@ -455,7 +455,8 @@ class FakeZoho(ThreadedServer):
             return None
         return lambda f: any(word in t.casefold() for t in texts(f, lambda k: True))
 
-    def _answer_record(self, request: web.Request) -> web.StreamResponse:
+    def _find_record(self, request: web.Request) -> tuple[str, Record | None] | web.StreamResponse:
+        """The record a CRM path names, after Zoho's checks of the module and the id (or the error they give)."""
         module, record_id = request.match_info["module"], request.match_info["record"]
         problem = self._module_problem(module)
         if problem is not None:
@@ -463,7 +464,13 @@ class FakeZoho(ThreadedServer):
         if not record_id.isdigit():
             return self._error("INVALID_DATA", details={"resource_path_index": 1})
         with self._lock:
-            record = self.records.get((module, record_id), self.default_record)
+            return record_id, self.records.get((module, record_id), self.default_record)
+
+    def _answer_record(self, request: web.Request) -> web.StreamResponse:
+        found = self._find_record(request)
+        if isinstance(found, web.StreamResponse):
+            return found
+        record_id, record = found
         if record is None or record.error == "INVALID_DATA":
             return self._error("INVALID_DATA", details={"id": record_id})
         if record.error in ("NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "INTERNAL_ERROR"):
@@ -473,14 +480,10 @@ class FakeZoho(ThreadedServer):
         return web.json_response({"data": [{**record.fields, "id": record_id}]})
 
     def _answer_photo(self, request: web.Request) -> web.StreamResponse:
-        module, record_id = request.match_info["module"], request.match_info["record"]
-        problem = self._module_problem(module)
-        if problem is not None:
-            return problem
-        if not record_id.isdigit():
-            return self._error("INVALID_DATA", details={"resource_path_index": 1})
-        with self._lock:
-            record = self.records.get((module, record_id), self.default_record)
+        found = self._find_record(request)
+        if isinstance(found, web.StreamResponse):
+            return found
+        record_id, record = found
         if record is None:
             return self._error("INVALID_DATA", details={"id": record_id})
         if record.error:
