@@ -12,10 +12,11 @@ SERVE_SETTINGS = """settings (environment variables or a .env file in the workin
   SLACK_SIGNING_SECRET   the app's Signing Secret (HTTP mode), or
   SLACK_APP_TOKEN        an app-level token (xapp-…, connections:write): Socket Mode, no public URL
   ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN   the Zoho self client
-optional: PORT, ZOHO_DC, ALLOWED_*, USER_RATE_LIMIT, DAILY_ZOHO_BUDGET, SHUTDOWN_GRACE (see README.md)
+optional: PORT, ZOHO_DC, ALLOWED_*, USER_RATE_LIMIT, DAILY_ZOHO_BUDGET, SHUTDOWN_GRACE (see docs/configuration.md)
 Stops cleanly on SIGTERM or Ctrl-C (exit 0); exit 2 when the settings or the Slack app token are refused."""
 
-PHOTO_SETTINGS = """settings: ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN (optional: ZOHO_DC; see README.md)
+PHOTO_SETTINGS = """settings: ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN
+(optional: ZOHO_DC; see docs/configuration.md)
 arguments: `python -m bot photo --help`"""
 
 

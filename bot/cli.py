@@ -122,8 +122,7 @@ def photo_command(argv: list[str]) -> int:
         async with ZohoClient(settings) as zoho:
             outcome = await deliver_photo(parsed, zoho, destination)
         if outcome.explanation is not None:
-            print(messages.cli_text(outcome.explanation.text), file=sys.stderr)
-            print(f"(code {outcome.code}{'; ' + outcome.detail if outcome.detail else ''})", file=sys.stderr)
+            print(messages.admin_text(outcome.explanation, outcome.detail), file=sys.stderr)
             return 1
         where = destination.written
         print(f"Saved the photo of {outcome.module} {outcome.record_id} to {where} ({outcome.size} bytes).")

@@ -20,7 +20,7 @@ from bot.datacentres import BY_KEY, DEFAULT
 # ZOHO_DC -> (accounts server, API domain): a view of the one table in bot/datacentres.py.
 DATA_CENTRES: dict[str, tuple[str, str]] = {key: (dc.accounts_url, dc.api_domain) for key, dc in BY_KEY.items()}
 
-README_HINT = "See 'Configuration' in README.md."
+README_HINT = "Every setting is described in docs/configuration.md."
 WHOLE_NUMBER = re.compile(r"[0-9]+", re.ASCII)
 API_VERSION = re.compile(r"v[0-9]+(\.[0-9]+)?", re.ASCII)
 

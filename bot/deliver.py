@@ -83,7 +83,8 @@ def zoho_outcome(error: ZohoError, module: str, record_id: str, photo_modules: l
         return Outcome(module, record_id, Code.of(error.code), words)
     code = Code.of(error.code)
     words = messages.explain(code, module, record_id, photo_modules=photo_modules, shown=error.code, about=about)
-    detail = f"HTTP {error.status} {error.message} {error.details or ''}".strip()
+    status = f"HTTP {error.status} " if error.status is not None else ""
+    detail = f"{status}{error.message} {error.details or ''}".strip()
     return Outcome(module, record_id, code, words, zoho_code=error.code, detail=detail)
 
 

@@ -118,7 +118,7 @@ CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
         "Looking records up by email, phone or name isn't enabled for crmphoto yet, so {record} wasn't searched.",
         "Record ids and links still work (`/crmphoto Contacts 4876876000000624001`). The admin needs a new Zoho "
         "refresh token that includes the scope `ZohoSearch.securesearch.READ`: generate it for the self client in "
-        "Zoho's API console (see the README) and set `ZOHO_REFRESH_TOKEN`.",
+        "Zoho's API console (see docs/zoho.md) and set `ZOHO_REFRESH_TOKEN`.",
         Fixer.ADMIN,
     ),
     Code.SEARCH_TOO_SHORT: (
@@ -542,6 +542,16 @@ def input_hint(problem: str, detail: str, command: str = COMMAND, more: str = f"
     return template.format(command=command, detail=escape(detail or "that")) + f"\nType `{more}` for more."
 
 
+def admin_text(explanation: Explanation, detail: str = "") -> str:
+    """The same facts for an admin at a terminal: the code, the cause, the fix, and what the service said."""
+    lines = [f"✗ {explanation.code}", f"  cause: {cli_text(explanation.what)}",
+             f"  fix:   {cli_text(explanation.todo)}"]
+    said = re.sub(r"\bHTTP None\b ?", "", detail).strip()
+    if said:
+        lines.append(f"  said:  {said}")
+    return "\n".join(lines)
+
+
 def cli_text(mrkdwn: str) -> str:
     """The same words for a terminal: mrkdwn emphasis and Slack escapes removed."""
     plain = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", re.sub(r"\*(.+?)\*", r"\1", mrkdwn))
@@ -556,5 +566,5 @@ def app_token_refused(error: str) -> str:
         f"crmphoto cannot connect to Slack: Slack refused SLACK_APP_TOKEN ({error}).\n"
         "Set SLACK_APP_TOKEN to an app-level token (xapp-…) of this Slack app with the connections:write "
         "scope (Basic Information → App-Level Tokens; a bot token xoxb-… will not do), then start crmphoto again.\n"
-        "See 'Socket Mode instead of a public URL' in README.md."
+        "See 'On a laptop with Socket Mode' in README.md."
     )

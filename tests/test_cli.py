@@ -75,6 +75,7 @@ def test_zoho_error_is_explained_on_stderr(fake_zoho: FakeZoho, tmp_path: Path) 
     assert "NO_PERMISSION" in result.stderr
     assert "*" not in result.stderr  # mrkdwn stripped for the terminal
     assert "Traceback" not in result.stderr
+    assert "✗ NO_PERMISSION" in result.stderr and "  fix:" in result.stderr and "HTTP None" not in result.stderr
     assert not (tmp_path / "out.jpg").exists()
     assert result.stdout == ""
 

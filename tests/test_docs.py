@@ -152,8 +152,12 @@ def test_every_fixer_has_a_label() -> None:
     assert set(FIXER_LABELS) == set(messages.Fixer)
 
 
-def test_error_table_matches_catalogue(readme: str) -> None:
-    rows = table_rows(section(readme, "What the errors mean"))
+def doc(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def test_error_table_matches_catalogue() -> None:
+    rows = table_rows(section(doc("errors.md"), "What the errors mean"))
     assert rows and rows[0] == ERRORS_HEADER
     body = rows[1:]
     assert all(len(r) == len(ERRORS_HEADER) for r in body), "every row has the four columns"
@@ -167,11 +171,11 @@ def test_error_table_matches_catalogue(readme: str) -> None:
         assert who[code] == FIXER_LABELS[fixer], f"{code}: README says {who[code]!r}, catalogue says {fixer}"
 
 
-def test_errors_section_is_linked_from_config_hint(readme: str) -> None:
-    """ConfigError tells admins to look for a README section by name; it must exist."""
-    match = re.search(r"'([^']+)' in README\.md", config.README_HINT)
+def test_errors_section_is_linked_from_config_hint() -> None:
+    """ConfigError tells admins which document lists the settings; it must exist and list them."""
+    match = re.search(r"(docs/[a-z]+\.md)", config.README_HINT)
     assert match
-    assert section(readme, match.group(1)).strip()
+    assert section((ROOT / match.group(1)).read_text(encoding="utf-8"), "Configuration").strip()
 
 
 # --- (b) The Slack app manifest ----------------------------------------------------------------------
@@ -193,19 +197,19 @@ def test_manifest_has_the_command_and_scopes(manifest: dict[str, Any]) -> None:
     assert settings["org_deploy_enabled"] is False and settings["token_rotation_enabled"] is False
 
 
-def test_manifest_unfurls_zoho_record_links(manifest: dict[str, Any], readme: str) -> None:
+def test_manifest_unfurls_zoho_record_links(manifest: dict[str, Any]) -> None:
     url = manifest["features"]["slash_commands"][0]["url"]
     assert manifest["settings"]["event_subscriptions"] == {"request_url": url, "bot_events": ["link_shared"]}
     domains = manifest["features"]["unfurl_domains"]
     assert domains == [datacentres.DEFAULT.crm_web_host]
     assert len(domains) <= MAX_UNFURL_DOMAINS
-    links = section(readme, "Record links in conversations")
+    links = section(doc("slack.md"), "Record links in conversations")
     for dc in datacentres.DATA_CENTRES:
         assert f"`{dc.crm_web_host}`" in links, f"README doesn't say which host to add for {dc.key}"
 
 
-def test_readme_explains_every_manifest_scope(readme: str, manifest: dict[str, Any]) -> None:
-    rows = table_rows(section(readme, "Slack: creating the app"))
+def test_docs_explain_every_manifest_scope(manifest: dict[str, Any]) -> None:
+    rows = table_rows(section(doc("slack.md"), "Slack: creating the app"))
     assert rows[0][0] == "Scope"
     assert {r[0] for r in rows[1:]} == set(manifest["oauth_config"]["scopes"]["bot"])
     assert all(r[1] for r in rows[1:])
@@ -261,8 +265,8 @@ def test_env_example_as_copied_only_lacks_credentials() -> None:
     assert load_settings(env={**values, **DUMMY_REQUIRED}) == load_settings(env=DUMMY_REQUIRED)
 
 
-def test_readme_configuration_table_lists_every_setting(readme: str, config_names: set[str]) -> None:
-    rows = table_rows(section(readme, "Configuration"))
+def test_configuration_table_lists_every_setting(config_names: set[str]) -> None:
+    rows = table_rows(section(doc("configuration.md"), "Configuration"))
     assert rows[0][:2] == ["Variable", "Required"]
     documented = {r[0]: r[1] for r in rows[1:]}
     assert set(documented) == config_names
@@ -272,8 +276,8 @@ def test_readme_configuration_table_lists_every_setting(readme: str, config_name
         assert documented[name] == "no", f"README should say {name} is optional"
 
 
-def test_readme_data_centres_match_config(readme: str) -> None:
-    rows = table_rows(section(readme, "1. Find your data centre"))
+def test_docs_data_centres_match_config() -> None:
+    rows = table_rows(section(doc("zoho.md"), "1. Find your data centre"))
     assert rows[0][0] == "ZOHO_DC"
     table = {r[0].split("`")[0].split()[0]: (r[1], r[2]) for r in rows[1:]}
     assert table == config.DATA_CENTRES
@@ -282,8 +286,9 @@ def test_readme_data_centres_match_config(readme: str) -> None:
 # --- (e) The quick start and .ci/run ---------------------------------------------------------------
 
 def quick_start_commands(readme: str) -> list[str]:
-    blocks = fenced_blocks(section(readme, "Quick start"))
-    assert len(blocks) == 2, "Quick start has exactly two commands: set up and run, and test"
+    """The README's two commands: set up and try the demo, and set up and run the tests."""
+    blocks = fenced_blocks(section(readme, "Try it in one minute")) + fenced_blocks(section(readme, "Run the tests"))
+    assert len(blocks) == 2, "one command to try it, one to test it"
     for block in blocks:
         assert len(block.strip().splitlines()) == 1, f"not one line: {block!r}"
     return [b.strip() for b in blocks]
@@ -294,7 +299,7 @@ def test_quick_start_commands(readme: str) -> None:
     assert run[:-1] == test[:-1], "both commands set up the environment the same way"
     assert "pip install -e '.[dev]'" in test
     assert test[-1] == "pytest"
-    assert run[-1] == "python -m bot"
+    assert run[-1] == "python -m bot demo"
 
 
 def test_ci_runs_the_readme_test_command(readme: str) -> None:
@@ -315,7 +320,8 @@ def test_ci_runs_the_readme_test_command(readme: str) -> None:
 def test_docs_hold_no_real_looking_tokens() -> None:
     """Dummy values only: nothing shaped like a live Slack token or Zoho grant/refresh token."""
     live_token = re.compile(r"xox[abp]-\d+-|xapp-\d-|1000\.[0-9a-f]{32}")
-    for name in ("README.md", "app.json", ".env.example", "manifest.yml"):
+    for name in ("README.md", "app.json", ".env.example", "manifest.yml", *(f"docs/{p.name}" for p in
+                                                                              (ROOT / "docs").glob("*.md"))):
         text = (ROOT / name).read_text(encoding="utf-8")
         assert not live_token.search(text), f"{name} contains something that looks like a real token"
 

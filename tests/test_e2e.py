@@ -329,7 +329,8 @@ def test_missing_configuration_is_named_in_one_message(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 2
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ZOHO_CLIENT_ID", "ZOHO_REFRESH_TOKEN", "README"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ZOHO_CLIENT_ID", "ZOHO_REFRESH_TOKEN",
+                 "docs/configuration.md"):
         assert name in result.stderr
 
 

@@ -202,7 +202,7 @@ def test_every_configuration_problem_is_named_at_once() -> None:
                             "ZOHO_API_DOMAIN": "ftp://x"})
     text = str(info.value)
     for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_DC", "ZOHO_MAX_CONCURRENCY",
-                 "ZOHO_API_VERSION", "ZOHO_API_DOMAIN", "README"):
+                 "ZOHO_API_VERSION", "ZOHO_API_DOMAIN", "docs/configuration.md"):
         assert name in text
 
 
