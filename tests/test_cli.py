@@ -136,7 +136,8 @@ def test_one_missing_variable_is_the_only_one_named(fake_zoho: FakeZoho, tmp_pat
 def test_secrets_never_printed_even_verbose(fake_zoho: FakeZoho, tmp_path: Path, record: Record) -> None:
     fake_zoho.add_record("Contacts", "12345", record)
     result = run(tmp_path, cli_env(fake_zoho), "Contacts", "12345", "-o", "out.jpg", "-v")
-    assert "zoho token: refreshed" in result.stderr  # -v really logs the Zoho calls
+    assert "zoho token: refreshed" in result.stderr  # -v really logs the Zoho calls, each one
+    assert "GET " in result.stderr and "/crm/v8/Contacts/12345/photo" in result.stderr
     assert fake_zoho.tokens_issued == 1
     assert_no_secrets(result)
 
