@@ -57,9 +57,9 @@ async def test_without_the_setting_nobody_is_asked(make_bot: BotFactory, caplog)
 async def test_the_list_is_cached_one_call_for_many_commands(make_bot: BotFactory) -> None:
     bot = await make_bot(REQUIRE_CRM_USER="true", USER_RATE_LIMIT="0")
     bot.zoho.crm_users = {ALICE: "active", "u0bob@example.com": "active"}
-    for n in range(5):
+    for n in range(5):  # one after another: what is shared here is the cache, not a load in flight
         await bot.command(f"Contacts {n}", user="U0BOB" if n % 2 else "U0ALICE")
-    await bot.settle()
+        await bot.settle()
     assert len(bot.slack.uploads) == 5
     assert bot.zoho.users_calls() == 1
 
