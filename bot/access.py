@@ -8,11 +8,15 @@ refusal code the words catalogue explains, or None.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bot.codes import REFUSALS, Code
 from bot.config import AccessSettings
+from bot.zoho.errors import ZohoError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["REFUSALS", "Gate", "person_refusal"]
 
@@ -25,6 +29,20 @@ MODULE_NOT_ALLOWED = Code.MODULE_NOT_ALLOWED
 RATE_LIMITED = Code.RATE_LIMITED
 BUDGET_EXHAUSTED = Code.BUDGET_EXHAUSTED
 IDENTITY_UNKNOWN = Code.IDENTITY_UNKNOWN
+NOT_A_CRM_USER = Code.NOT_A_CRM_USER
+
+
+class CrmSeats(Protocol):
+    """Whether an email belongs to an active Zoho CRM user (bot.zoho.users.CrmUsers); raises ZohoError."""
+
+    async def has(self, email: str) -> bool: ...
+
+
+def slack_email(user: Mapping[str, Any] | None) -> str:
+    """users.info's `user.profile.email` (present only with the scope users:read.email), or ""."""
+    profile = (user or {}).get("profile")
+    email = profile.get("email") if isinstance(profile, Mapping) else None
+    return email if isinstance(email, str) else ""
 
 
 def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: str = "") -> Code | None:
@@ -46,8 +64,9 @@ def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: 
 class Gate:
     """The admin's allow-lists, checked in the order a person would expect."""
 
-    def __init__(self, settings: AccessSettings) -> None:
+    def __init__(self, settings: AccessSettings, crm_seats: CrmSeats | None = None) -> None:
         self.settings = settings
+        self.crm_seats = crm_seats if settings.require_crm_user else None
 
     def check_request(self, team_id: str, channel_id: str, user_id: str, enterprise_id: str = "") -> Code | None:
         """Checks that need nothing but the payload; run before the ack.
@@ -71,8 +90,12 @@ class Gate:
         enterprise_id: str,
         lookup_user: Callable[[str], Awaitable[Mapping[str, Any] | None]],
         group_members: Callable[[str], Awaitable[frozenset[str]]],
+        noted: Callable[[bool], None] | None = None,
     ) -> Code | None:
-        """Checks that need Slack's directory (cached); run after the ack. Lookup failures refuse."""
+        """Checks that need Slack's directory (cached); run after the ack. Lookup failures refuse.
+
+        `noted` hears whether the CRM-user check passed (for the audit line), when it ran.
+        """
         s = self.settings
         try:
             if s.block_guests:
@@ -84,9 +107,29 @@ class Gate:
                     if user_id in await group_members(group):
                         return None
                 return USER_NOT_ALLOWED
+            if self.crm_seats is not None:
+                return await self._check_crm_user(await lookup_user(user_id), noted)
         except Exception:  # noqa: BLE001 - cannot tell who is asking: refuse rather than guess
             return IDENTITY_UNKNOWN
         return None
+
+    async def _check_crm_user(self, user: Mapping[str, Any] | None,
+                              noted: Callable[[bool], None] | None) -> Code | None:
+        """REQUIRE_CRM_USER: the Slack email must be an active CRM user's. The email is never logged."""
+        assert self.crm_seats is not None
+        email = slack_email(user)
+        if not email:
+            if user is not None:
+                log.warning("REQUIRE_CRM_USER: users.info gave no email; the Slack app needs users:read.email")
+            return Code.MISSING_SCOPE if user is not None else EXTERNAL_NOT_ALLOWED
+        try:
+            passed = await self.crm_seats.has(email)
+        except ZohoError as error:  # e.g. no ZohoCRM.users.READ scope: the admin's to fix, and alerted
+            log.warning("REQUIRE_CRM_USER: the CRM user list could not be read (%s)", error.code)
+            return Code.of(error.code)
+        if noted is not None:
+            noted(passed)
+        return None if passed else NOT_A_CRM_USER
 
     def module_allowed(self, api_name: str) -> bool:
         return not self.settings.modules or api_name.casefold() in self.settings.modules

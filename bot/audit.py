@@ -13,7 +13,7 @@ import sys
 log = logging.getLogger("crmphoto.audit")
 
 FIELDS = ("ref", "team", "user", "channel", "via", "lookup", "module", "record_id", "outcome", "code", "zoho_code",
-          "zoho_calls", "ms", "bytes")
+          "zoho_calls", "ms", "bytes", "crm_user")
 
 
 def new_reference() -> str:

@@ -108,6 +108,8 @@ class AccessSettings:
     photo_memory_mb: int = 150  # photo bytes one process holds at once; fetches wait for room
     search_modules: tuple[str, ...] = ("Contacts", "Leads")  # where an email, phone or name is looked up, in order
     unfurl_shared_channels: bool = False  # unfurl record links in channels shared with another organisation
+    require_crm_user: bool = False  # only people whose Slack email is an active Zoho CRM user's
+    admin_channel_id: str = ""  # where failures only an admin can fix are posted; empty: the log
 
 
 def read_environment(env: Mapping[str, str] | None = None, dotenv_path: str = ".env") -> dict[str, str]:
@@ -270,6 +272,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool, problems: list[str])
     return default
 
 
+ADMIN_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,30}")
+
+
+def _admin_channel(env: Mapping[str, str], problems: list[str]) -> str:
+    raw = env.get("ADMIN_CHANNEL_ID", "").strip()
+    if raw and not ADMIN_CHANNEL.fullmatch(raw):
+        problems.append(f"ADMIN_CHANNEL_ID must be one channel id like C0123ABCD (got {raw!r}).")
+        return ""
+    return raw
+
+
 def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
     return AccessSettings(
         team_ids=_id_list(env, "ALLOWED_TEAM_IDS", problems),
@@ -285,6 +298,8 @@ def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
         photo_memory_mb=_int_in_range(env, "PHOTO_MEMORY_MB", 150, 16, 100_000, problems),
         search_modules=_ordered_list(env, "SEARCH_MODULES", problems) or ("Contacts", "Leads"),
         unfurl_shared_channels=_flag(env, "UNFURL_SHARED_CHANNELS", False, problems),
+        require_crm_user=_flag(env, "REQUIRE_CRM_USER", False, problems),
+        admin_channel_id=_admin_channel(env, problems),
     )
 
 

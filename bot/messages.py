@@ -281,6 +281,13 @@ CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
         "Try again in a minute.",
         Fixer.YOU,
     ),
+    Code.NOT_A_CRM_USER: (
+        "crmphoto is set up to serve only people with a Zoho CRM account, and your Slack email address isn't "
+        "one of the active users of your Zoho CRM, so {record} wasn't fetched.",
+        "Ask your Zoho CRM admin for a CRM account with the same email address as your Slack profile, or ask "
+        "a colleague who has one.",
+        Fixer.ADMIN,
+    ),
     Code.MODULE_NOT_ALLOWED: (
         "crmphoto is set up not to share photos from this module, so {record} wasn't fetched.",
         "Ask the admin if this module should be added to `ALLOWED_MODULES`.",
@@ -559,6 +566,23 @@ def cli_text(mrkdwn: str) -> str:
 
 
 # --- For the admin running the process -------------------------------------------------------------
+
+ALERT_ABOUT = "records"  # stands for `{record}` in an admin alert: it is about every command, not one
+
+
+def admin_alert(words: Explanation, since: str, count: int) -> str:
+    """Posted to ADMIN_CHANNEL_ID (or logged) when a failure only an admin can fix keeps happening."""
+    commands = "1 command" if count == 1 else f"{count} commands"
+    return (f":rotating_light: *crmphoto needs an admin* (`{escape(words.code)}`): {words.what}\n"
+            f"Failing since {since}; {commands} affected so far.\n"
+            f"*To fix:* {words.todo}")
+
+
+def admin_resolved(code: str, since: str, count: int) -> str:
+    """The one follow-up when the same kind of operation works again."""
+    commands = "1 command" if count == 1 else f"{count} commands"
+    return (f":white_check_mark: *crmphoto: resolved* (`{escape(code)}`): it works again. It had been failing "
+            f"since {since} and affected {commands}.")
 
 def app_token_refused(error: str) -> str:
     """Why Socket Mode stopped for good: the app-level token will not work until someone replaces it."""

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from bot import audit, deadline, messages
 from bot.access import Gate
+from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
 from bot.deliver import Delivery, Destination, Outcome, explained, fetch_photo, hand_over, resolve, zoho_outcome
 from bot.limits import Budget, RateLimiter
@@ -142,6 +143,7 @@ class Pipeline:
         max_in_flight: int = 50,
         accepting: Callable[[], bool] = lambda: True,
         search_modules: tuple[str, ...] = ("Contacts", "Leads"),
+        alerts: Alerts | None = None,
     ) -> None:
         self.zoho = zoho
         self.gate = gate
@@ -153,6 +155,8 @@ class Pipeline:
         self.in_flight = 0
         self._accepting = accepting
         self.search_modules = search_modules
+        self.alerts = alerts  # hears every outcome; admin-only failures reach the admin (bot/alerts.py)
+        self._crm_user: dict[str, bool] = {}  # ticket ref -> whether the REQUIRE_CRM_USER check passed
 
     # --- before the ack ----------------------------------------------------------------------------
     async def receive(self, text: str | None, asker: Asker) -> Ack:
@@ -256,7 +260,8 @@ class Pipeline:
                 if outcome.explanation is not None and not ticket.quiet:
                     await replier.explain(outcome.explanation, ticket.ref)
                 ticket.audit(module=outcome.module, record_id=outcome.record_id, zoho_calls=meter.calls,
-                             outcome=_outcome_name(outcome) if outcome.delivered else "cancelled", code=outcome.code)
+                             outcome=_outcome_name(outcome) if outcome.delivered else "cancelled", code=outcome.code,
+                             crm_user=self._crm_user.pop(ticket.ref, None))
                 raise
             except Exception:
                 log.exception("command %s: unexpected error", ticket.ref)
@@ -264,12 +269,15 @@ class Pipeline:
                     explained(Code.UNEXPECTED, module, record_id, _naming(ticket.request)[2])
         finally:
             self.in_flight -= 1
+        if self.alerts is not None:
+            self.alerts.outcome(outcome.code)  # returns at once: alerting never delays the reply
         await self._tell(ticket, outcome, replier)
         if outcome.detail:
             log.info("command %s: %s %s/%s: %s", ticket.ref, outcome.code, outcome.module, outcome.record_id,
                      outcome.detail)
         ticket.audit(module=outcome.module, record_id=outcome.record_id, outcome=_outcome_name(outcome),
-                     code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size, zoho_calls=meter.calls)
+                     code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size, zoho_calls=meter.calls,
+                     crm_user=self._crm_user.pop(ticket.ref, None))
         return outcome
 
     @staticmethod
@@ -290,7 +298,8 @@ class Pipeline:
         try:
             async with asyncio.timeout(min(t.directory, _left(ends))):
                 refusal = await self.gate.check_person(asker.user, asker.team, asker.enterprise,
-                                                       self.directory.user, self.directory.group_members)
+                                                       self.directory.user, self.directory.group_members,
+                                                       noted=lambda ok: self._crm_user.__setitem__(ticket.ref, ok))
         except TimeoutError:
             refusal = Code.IDENTITY_UNKNOWN
         if refusal:

@@ -80,6 +80,10 @@ conversations.info (docs: conversations.info; "Conversation object")
 users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
   * Answer from the test-configurable `users` / `usergroups` dicts; unknown ids answer
     `user_not_found` / `no_such_subteam`.
+  * `user.profile.email` is `<id lowercased>@example.com` unless `add_user(..., profile={...})` says
+    otherwise, and only while `email_scope` is True: the field needs the scope users:read.email
+    (https://api.slack.com/scopes/users:read.email: "required to access the email field in user objects
+    returned by the users.list and users.info web API methods"); without it the profile has no email.
 
 response_url (docs: "Handling user interaction" -> "Responding to interactions")
   * `POST /respond/<name>` records the JSON body as sent, `replace_original` / `delete_original` included (a
@@ -209,6 +213,7 @@ class FakeSlack(ThreadedServer):
         self.bot_token = bot_token
         self.latency = latency
         self.fail_response_urls = False  # every response URL answers 500
+        self.email_scope = True  # users.info includes profile.email (scope users:read.email)
         self.expired_response_urls = False  # every response URL answers 404 expired_url (older than 30 min)
         self.keep_content = True  # False: completed uploads record only their length (benchmarks with big photos)
         # What a repeated files.completeUploadExternal for an already-completed file answers (see module doc).
@@ -794,7 +799,12 @@ class FakeSlack(ThreadedServer):
             "is_restricted": False,
             "is_ultra_restricted": False,
         }
-        return {"user": {**defaults, **user}}
+        answer = {**defaults, **user}
+        profile = {"email": f"{user_id.lower()}@example.com", **(user.get("profile") or {})}
+        if not self.email_scope:
+            profile.pop("email", None)
+        answer["profile"] = profile
+        return {"user": answer}
 
     def _usergroups_users_list(self, params: Params) -> dict[str, Any]:
         _required(params, "usergroup")

@@ -32,6 +32,11 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
 - `GET /crm/{v}/org` ("Organization API", https://www.zoho.com/crm/developer/docs/api/v8/get-org-data.html):
   `{"org": [{"domain_name", "id", "company_name"}]}`; `org_domain = None` sends `domain_name: null`;
   OAUTH_SCOPE_MISMATCH when `scope_for_org` is False (scope `ZohoCRM.org.READ`).
+- `GET /crm/{v}/users?type=ActiveUsers&page=&per_page=` ("Get Users",
+  https://www.zoho.com/crm/developer/docs/api/v8/get-users.html; scope `ZohoCRM.users.READ`):
+  `{"users": [{"id", "email", "status", "full_name"}], "info": {"page", "per_page", "count", "more_records"}}`
+  from `crm_users` (email -> status); `type=ActiveUsers` keeps the active ones; `per_page` default and
+  most 200; OAUTH_SCOPE_MISMATCH when `scope_for_users` is False.
 Tests, the benchmark and any demo script share it.
 """
 
@@ -80,6 +85,7 @@ ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS}
 
 RECORD_PATH = re.compile(r"/crm/[^/]+/(?!settings/)[A-Za-z][A-Za-z0-9_]*/(?!search$)[^/]+")
 ORG_PATH = re.compile(r"/crm/[^/]+/org")
+USERS_PATH = re.compile(r"/crm/[^/]+/users")
 CRITERIA = re.compile(r"\([A-Za-z][A-Za-z0-9_]*:[a-z_]+:[^()]+\)")
 
 # A 1x1 JPEG, enough to be a real image.
@@ -166,6 +172,8 @@ class FakeZoho(ThreadedServer):
         self.scope_for_modules = True
         self.scope_for_search = True
         self.scope_for_org = True
+        self.scope_for_users = True
+        self.crm_users: dict[str, str] = {}  # email -> "active" | "disabled" | "deleted"
         self.org_domain: str | None = "org7000001"
         self.org_id = "7000001"
         self.api_domain: str | None = None  # what the token answer names; this server by default
@@ -230,6 +238,10 @@ class FakeZoho(ThreadedServer):
         with self._lock:
             return sum(1 for s in self.seen if ORG_PATH.fullmatch(s.path))
 
+    def users_calls(self) -> int:
+        with self._lock:
+            return sum(1 for s in self.seen if USERS_PATH.fullmatch(s.path))
+
     def reset_counts(self) -> None:
         with self._lock:
             self.seen.clear()
@@ -243,6 +255,7 @@ class FakeZoho(ThreadedServer):
         app.router.add_post("/oauth/v2/token", self._token)
         app.router.add_route("*", "/crm/{version}/settings/modules", self._modules)
         app.router.add_route("*", "/crm/{version}/org", self._org)
+        app.router.add_route("*", "/crm/{version}/users", self._users)
         app.router.add_route("*", "/crm/{version}/{module}/search", self._search)
         app.router.add_route("*", "/crm/{version}/{module}/{record}/photo", self._photo)
         app.router.add_route("*", "/crm/{version}/{module}/{record}", self._record_get)
@@ -375,6 +388,24 @@ class FakeZoho(ThreadedServer):
 
     async def _org(self, request: web.Request) -> web.StreamResponse:
         return await self._crm("org", request, self._answer_org)
+
+    async def _users(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("users", request, self._answer_users)
+
+    def _answer_users(self, request: web.Request) -> web.StreamResponse:
+        if not self.scope_for_users:
+            return self._error("OAUTH_SCOPE_MISMATCH")
+        page = int(request.query.get("page", "1") or 1)
+        per_page = min(200, int(request.query.get("per_page", "200") or 200))
+        wanted = {"ActiveUsers": {"active"}, "DeactiveUsers": {"disabled"}}.get(request.query.get("type", ""))
+        with self._lock:
+            users = [(email, status) for email, status in self.crm_users.items() if wanted is None or status in wanted]
+        chunk = users[(page - 1) * per_page: page * per_page]
+        body = [{"id": str(4876876000000100000 + i), "email": email, "status": status,
+                 "full_name": email.split("@")[0]} for i, (email, status) in enumerate(chunk)]
+        more = page * per_page < len(users)
+        return web.json_response({"users": body, "info": {"page": page, "per_page": per_page, "count": len(body),
+                                                          "more_records": more}})
 
     async def _search(self, request: web.Request) -> web.StreamResponse:
         return await self._crm("search", request, self._answer_search)

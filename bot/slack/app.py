@@ -11,6 +11,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 
 from bot.access import Gate
+from bot.alerts import Alerts, ChannelSink, LogSink
 from bot.background import Background
 from bot.config import Settings
 from bot.limits import DailyBudget, SlidingWindowLimiter
@@ -63,9 +64,10 @@ def create_app(
         process_before_response=True,  # our listener acks, hands work to Background, and returns
     )
     access = settings.access
+    sink = ChannelSink(client, access.admin_channel_id) if access.admin_channel_id else LogSink()
     pipeline = Pipeline(
         zoho,
-        Gate(access),
+        Gate(access, zoho.users),
         DailyBudget(access.daily_zoho_budget),
         SlidingWindowLimiter(access.user_rate_per_minute),
         SlackDirectory(client),
@@ -73,6 +75,7 @@ def create_app(
         max_in_flight=access.max_in_flight,
         accepting=lambda: background.accepting,
         search_modules=access.search_modules,
+        alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert")),
     )
     app.error(reject_malformed)
     listeners.register(app, pipeline, background, Unfurler(client), access.unfurl_shared_channels)

@@ -1,9 +1,9 @@
 """Where we talk to Zoho CRM: one pooled async HTTP client, the token, retries and the concurrency cap.
 
-CRM calls: the module list (cached), a record's photo, record search, one record's card, and the
-org's domain name (once per process, for web links). Each goes through `_get`, which adds the token,
-caps calls in flight at ZOHO_MAX_CONCURRENCY (Zoho's per-org limit), refreshes the token once on
-INVALID_TOKEN, and retries what is worth retrying.
+CRM calls: the module list (cached), a record's photo, record search, one record's card, the
+org's domain name (once per process, for web links) and the active users (REQUIRE_CRM_USER, cached).
+Each goes through `_get`, which adds the token, caps calls in flight at ZOHO_MAX_CONCURRENCY (Zoho's
+per-org limit), refreshes the token once on INVALID_TOKEN, and retries what is worth retrying.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from bot.zoho.org import OrgDomain, web_link
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
 from bot.zoho.records import card_from_record
 from bot.zoho.token import TokenManager
+from bot.zoho.users import CrmUsers
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class ZohoClient:
         self.modules = ModuleCatalog(self._fetch_modules, clock=clock)
         self._inflight: SingleFlight[tuple[str, str], Photo | NoPhoto] = SingleFlight()
         self.org = OrgDomain(self._fetch_org, clock=clock)
+        self.users = CrmUsers(self.users_page, clock=clock)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -252,6 +254,14 @@ class ZohoClient:
 
     async def _fetch_org(self) -> bytes:
         async with self._get(f"/crm/{self.settings.api_version}/org") as response:
+            return await self._read_limited(response)
+
+    async def users_page(self, page: int, per_page: int) -> bytes:
+        """One page of the active CRM users (`GET /crm/{v}/users?type=ActiveUsers`), for bot.zoho.users."""
+        params = {"type": "ActiveUsers", "page": str(page), "per_page": str(per_page)}
+        async with self._get(f"/crm/{self.settings.api_version}/users", params) as response:
+            if response.status_code == 204:
+                return b'{"users": [], "info": {"more_records": false}}'
             return await self._read_limited(response)
 
     async def _lease_for(self, response: httpx.Response) -> int:
