@@ -27,7 +27,8 @@ CONFIG_SOURCE = ROOT / "bot" / "config.py"
 FIXER_LABELS = {messages.Fixer.YOU: "you", messages.Fixer.ADMIN: "admin", messages.Fixer.CRM_USER: "CRM user"}
 ERRORS_HEADER = ["Code", "What the user sees", "Who fixes it", "What to do"]
 MANIFEST_SCOPES = {
-    "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "usergroups:read",
+    "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "users:read.email",
+    "usergroups:read",
     "links:read", "links:write", "channels:read", "groups:read", "im:read", "mpim:read",
 }
 MAX_UNFURL_DOMAINS = 5  # the manifest schema's maxItems for features.unfurl_domains
