@@ -299,3 +299,10 @@ def test_users_scope_needed_only_with_require_crm_user() -> None:
     assert scopes.zoho_needed(modules, True)[-1] == "ZohoCRM.users.READ"
     assert scopes.zoho_grant_scopes(True).endswith(",ZohoCRM.users.READ")
     assert "users" not in scopes.zoho_grant_scopes(False)
+
+
+def test_top_level_help_lists_the_doctor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "{serve,photo,doctor}" in out and "doctor settings: the same as serve" in out
+    assert "10 new tokens per 10 minutes" in out
