@@ -19,6 +19,10 @@ PHOTO_SETTINGS = """settings: ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_T
 (optional: ZOHO_DC; see docs/configuration.md)
 arguments: `python -m bot photo --help`"""
 
+DOCTOR_SETTINGS = """settings: the same as serve (the doctor checks them, then Slack and Zoho)
+exit status: 0 every check passed, 1 a check failed (missing or malformed settings included), 2 bad usage
+Zoho token requests made by the doctor count toward Zoho's 10 new tokens per 10 minutes."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser: one subcommand per mode, `serve` when none is given."""
@@ -26,9 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="crmphoto: posts a Zoho CRM record's photo in Slack. With no mode, serves the bot.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"serve {SERVE_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
+        epilog=f"serve {SERVE_SETTINGS}\n\nphoto {PHOTO_SETTINGS}\n\ndoctor {DOCTOR_SETTINGS}",
     )
-    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo}")
+    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo,doctor}")
     modes.add_parser(
         "serve", help="serve the Slack bot (the default): HTTP on $PORT, or Socket Mode",
         description="Serve the Slack bot: HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.",
@@ -36,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Its own parser lives in bot.cli; every argument after `photo` is handed over untouched.
     modes.add_parser("photo", help="fetch one record's photo from Zoho CRM into a file", add_help=False)
+    doctor = modes.add_parser(
+        "doctor", help="check the settings, Slack and Zoho of this deployment, each with the fix",
+        description="Check a deployment: settings, the Slack bot token and scopes, the Zoho token, data centre "
+                    "and scopes, the module list, and optionally one record's photo (nothing is uploaded).",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=DOCTOR_SETTINGS,
+    )
+    doctor.add_argument("--record", nargs=2, metavar=("MODULE", "ID"), action=RecordArgument,
+                        help="also fetch this record's photo, e.g. --record Contacts 4876876000000624001")
     return parser
 
 
@@ -57,11 +69,30 @@ def main(argv: list[str] | None = None) -> int:
             return photo_command(args[at + 1:])
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if known.mode == "doctor":
+            from bot.doctor import run
+
+            return run(known.record)
     except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
         return exc.code if isinstance(exc.code, int) else 2
     from bot.slack.server import serve
 
     return serve()
+
+
+class RecordArgument(argparse.Action):
+    """`--record MODULE ID`: an id that is not digits is bad usage (exit 2), refused before anything is called."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from bot.zoho import ZohoError
+        from bot.zoho.photo import clean_record_id
+
+        module, typed = values  # type: ignore[misc]
+        try:
+            setattr(namespace, self.dest, (module, clean_record_id(typed)))
+        except ZohoError:
+            parser.error(f"{option_string}: {typed!r} is not a record id (digits, like 4876876000000624001)")
 
 
 if __name__ == "__main__":

@@ -592,3 +592,85 @@ def app_token_refused(error: str) -> str:
         "scope (Basic Information → App-Level Tokens; a bot token xoxb-… will not do), then start crmphoto again.\n"
         "See 'On a laptop with Socket Mode' in README.md."
     )
+
+
+# --- `python -m bot doctor`: one line per check; for a failure, its cause and the exact fix ------------
+
+# key -> (line, cause, fix); `{placeholders}` are filled by bot.doctor. Plain text for a terminal.
+DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
+    "settings_ok": ("Settings: complete ({mode}; Slack bot token …{bot_tail}, Zoho client {client_id}, "
+                    "refresh token …{refresh_tail}, data centre {dc})", "", ""),
+    "settings_bad": ("Settings: {problem}", "",
+                     "Set it in the environment (or .env) and run the doctor again. See docs/configuration.md."),
+    "slack_auth_ok": ("Slack: the bot token works (workspace {team}, bot user {user})", "", ""),
+    "slack_auth_refused": ("Slack: the bot token was refused ({error})",
+                           "Slack does not accept SLACK_BOT_TOKEN: it is wrong, revoked, or the app was uninstalled.",
+                           "Copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page "
+                           "into SLACK_BOT_TOKEN (install the app to the workspace first if it shows none)."),
+    "slack_unreachable": ("Slack: could not reach {url} ({error})",
+                          "No answer from Slack's Web API.",
+                          "Check the network (proxy, firewall) and SLACK_API_URL, then run the doctor again."),
+    "slack_scopes_ok": ("Slack: the bot token has every scope crmphoto needs ({count})", "", ""),
+    "slack_scopes_missing": ("Slack: the bot token lacks {missing}",
+                             "The app was installed before these scopes were added, or they were removed.",
+                             "Add {missing} under OAuth & Permissions → Bot Token Scopes (or update the app from "
+                             "manifest.yml), then click Reinstall to Workspace and approve."),
+    "slack_scopes_unknown": ("Slack: could not read the granted scopes (no x-oauth-scopes header in the answer)",
+                             "Something between crmphoto and Slack removed the header.",
+                             "Compare OAuth & Permissions → Bot Token Scopes with manifest.yml by hand."),
+    "slack_channels": ("Slack: channel membership can't be checked from here. In every private channel where "
+                       "people use {command}, type /invite @crmphoto (public channels are joined on first use).",
+                       "", ""),
+    "zoho_token_note": ("Zoho: token requests made by the doctor count toward Zoho's limit of 10 new access "
+                        "tokens per refresh token in 10 minutes (this run: 1, or one per data centre when the "
+                        "data centre looks wrong).", "", ""),
+    "zoho_token_ok": ("Zoho: the refresh token gives an access token ({dc}, API domain {api_domain})", "", ""),
+    "zoho_wrong_dc": ("Zoho: the accounts server of {dc} ({accounts_url}) answered {error}",
+                      "Your Zoho client is in {right}, not {dc}.",
+                      "Set ZOHO_DC={right}{drop_url}, then run the doctor again."),
+    "zoho_wrong_dc_token": ("Zoho: the accounts server of {dc} ({accounts_url}) answered {error}",
+                            "Your Zoho client is in {right}, but the refresh token is not valid there either.",
+                            "Set ZOHO_DC={right}{drop_url}, generate a new grant code and refresh token in the "
+                            "Self Client of {right}'s API console, and set ZOHO_REFRESH_TOKEN."),
+    "zoho_unknown_client": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_client",
+                            "No Zoho data centre knows this client id and secret.",
+                            "Copy the Client ID and Client Secret from the Self Client in Zoho's API console "
+                            "(api-console.zoho.com) into ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET."),
+    "zoho_revoked": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_code",
+                     "The refresh token was revoked, or is not the one generated for this client.",
+                     "In the Self Client, generate a new grant code with the scopes {grant_scopes}, exchange it "
+                     "for a refresh token (see docs/zoho.md, 'Generate a grant code') and set ZOHO_REFRESH_TOKEN."),
+    "zoho_throttled": ("Zoho: the accounts server refused more tokens for now ({error})",
+                       "More than 10 token requests were made with this refresh token in 10 minutes.",
+                       "Wait 10 minutes without restarting crmphoto or the doctor, then run the doctor again; "
+                       "check nothing else uses the same refresh token."),
+    "zoho_token_failed": ("Zoho: no access token from {accounts_url} ({error})",
+                          "{message}",
+                          "Check the network and ZOHO_DC / ZOHO_ACCOUNTS_URL, then run the doctor again."),
+    "zoho_modules_ok": ("Zoho: the module list loads; modules with photos: {modules}", "", ""),
+    "zoho_modules_failed": ("Zoho: the module list did not load ({error})",
+                            "{message}",
+                            "If the code is OAUTH_SCOPE_MISMATCH, see the scope line below; otherwise check "
+                            "ZOHO_API_DOMAIN and ZOHO_API_VERSION and run the doctor again."),
+    "zoho_scopes_ok": ("Zoho: the token has every scope crmphoto needs ({scopes})", "", ""),
+    "zoho_scope_missing": ("Zoho: the token lacks {missing}",
+                           "The refresh token was generated without {missing}.",
+                           "In the Self Client, generate a new grant code with the scopes {grant_scopes}, exchange "
+                           "it for a refresh token (see docs/zoho.md, 'Generate a grant code') and set "
+                           "ZOHO_REFRESH_TOKEN."),
+    "zoho_scope_ok": ("Zoho: {scope} is granted ({what} works)", "", ""),
+    "zoho_scope_unchecked": ("Zoho: {scope} could not be checked: Zoho's token answer lists no scopes. {why}",
+                             "", ""),
+    "zoho_call_failed": ("Zoho: {what} failed ({error})", "{message}", "Run the doctor again; if it keeps "
+                         "failing, check Zoho's status page and the network."),
+    "photo_ok": ("Photo: {module} {record_id} is {size} bytes of {content_type} ({filename}); nothing was uploaded",
+                 "", ""),
+    "photo_failed": ("Photo: {module} {record_id} could not be fetched ({code})", "{what}", "{todo}"),
+    "all_ok": ("All checks passed.", "", ""),
+    "some_failed": ("{failed} check(s) failed: fix the ✗ lines above, then run the doctor again.", "", ""),
+}
+
+
+def doctor_words(key: str, **values: object) -> tuple[str, str, str]:
+    """One check's (line, cause, fix), filled in."""
+    return tuple(part.format(command=COMMAND, **values) for part in DOCTOR_WORDS[key])  # type: ignore[return-value]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from bot import config, datacentres, messages
+from bot import config, datacentres, messages, scopes
 from bot.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,7 @@ CONFIG_SOURCE = ROOT / "bot" / "config.py"
 FIXER_LABELS = {messages.Fixer.YOU: "you", messages.Fixer.ADMIN: "admin", messages.Fixer.CRM_USER: "CRM user"}
 ERRORS_HEADER = ["Code", "What the user sees", "Who fixes it", "What to do"]
 MANIFEST_SCOPES = {
-    "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "users:read.email",
-    "usergroups:read",
+    "commands", "chat:write", "files:write", "channels:join", "im:write", "users:read", "usergroups:read",
     "links:read", "links:write", "channels:read", "groups:read", "im:read", "mpim:read",
 }
 MAX_UNFURL_DOMAINS = 5  # the manifest schema's maxItems for features.unfurl_domains
@@ -196,6 +195,13 @@ def test_manifest_has_the_command_and_scopes(manifest: dict[str, Any]) -> None:
     assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
     assert settings["socket_mode_enabled"] is False  # HTTP mode, as the Procfile's web process serves
     assert settings["org_deploy_enabled"] is False and settings["token_rotation_enabled"] is False
+
+
+def test_package_scope_list_is_the_manifests(manifest: dict[str, Any]) -> None:
+    """`python -m bot doctor` checks against bot/scopes.py (an installed bot has no manifest.yml): same scopes."""
+    asked = manifest["oauth_config"]["scopes"]["bot"]
+    assert sorted(scopes.SLACK_BOT_SCOPES) == sorted(asked)
+    assert len(set(scopes.SLACK_BOT_SCOPES)) == len(scopes.SLACK_BOT_SCOPES)
 
 
 def test_manifest_unfurls_zoho_record_links(manifest: dict[str, Any]) -> None:

@@ -77,6 +77,12 @@ conversations.info (docs: conversations.info; "Conversation object")
     Connect channel. Unknown channels, and private channels or DMs the bot is not in, answer `channel_not_found`.
     Scopes (`channels:read`, `groups:read`, `im:read`, `mpim:read`) are not modelled.
 
+auth.test (docs: auth.test; "Working with scopes" in docs.slack.dev/legacy/legacy-oauth-scopes)
+  * Answers who the token belongs to, with the `x-oauth-scopes` HTTP header naming the scopes granted to the
+    token, comma-separated (as curl shows it in slackapi/node-slack-sdk#292: `files:read, chat:write:bot`).
+    `granted_scopes` sets them (every scope of manifest.yml by default). Only auth.test sends the header here;
+    Slack sends it on every Web API answer.
+
 users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
   * Answer from the test-configurable `users` / `usergroups` dicts; unknown ids answer
     `user_not_found` / `no_such_subteam`.
@@ -122,6 +128,7 @@ from typing import Any, Literal
 from aiohttp import BodyPartReader, web
 
 from bot.fakes.server import ThreadedServer
+from bot.scopes import SLACK_BOT_SCOPES
 
 ChannelKind = Literal["public", "private", "im"]
 Params = dict[str, Any]
@@ -215,6 +222,7 @@ class FakeSlack(ThreadedServer):
         self.fail_response_urls = False  # every response URL answers 500
         self.email_scope = True  # users.info includes profile.email (scope users:read.email)
         self.expired_response_urls = False  # every response URL answers 404 expired_url (older than 30 min)
+        self.granted_scopes: tuple[str, ...] = SLACK_BOT_SCOPES  # what auth.test's x-oauth-scopes header names
         self.keep_content = True  # False: completed uploads record only their length (benchmarks with big photos)
         # What a repeated files.completeUploadExternal for an already-completed file answers (see module doc).
         self.repeat_complete: Literal["file_not_found", "ok"] = "file_not_found"
@@ -341,6 +349,7 @@ class FakeSlack(ThreadedServer):
             self.fail_response_urls = False
             self.expired_response_urls = False
             self.repeat_complete = "file_not_found"
+            self.granted_scopes = SLACK_BOT_SCOPES
 
     @property
     def calls(self) -> list[tuple[str, Params]]:
@@ -472,6 +481,8 @@ class FakeSlack(ThreadedServer):
         elif fault is not None and fault.kind == "answer":
             return self._fault_response(fault)
         response = self._answer(method, params, bearer, arg_token)
+        if method == "auth.test" and (bearer or arg_token) == self.bot_token:
+            response.headers["x-oauth-scopes"] = ", ".join(self.granted_scopes)
         if fault is not None and fault.kind == "drop":
             self._drop(request)
         return response

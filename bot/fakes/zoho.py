@@ -180,6 +180,7 @@ class FakeZoho(ThreadedServer):
         self.accept_tokens_from: FakeZoho | None = None  # another fake whose tokens are valid here
         self.token_error: str | None = None  # "invalid_client" | "invalid_code" | "Access Denied"
         self.token_limit = 10  # per 10 minutes, like Zoho
+        self.token_scope: str | None = None  # the token answer's `scope` field; None leaves it out
         self._faults: dict[str, deque[tuple[int, str | None, dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._token_times: deque[float] = deque()
@@ -327,12 +328,15 @@ class FakeZoho(ThreadedServer):
             self.tokens_issued += 1
             token = f"1000.test-access-{self.tokens_issued:04d}"
             self._valid_tokens.add(token)
-        return web.json_response({
+        answer: dict[str, Any] = {
             "access_token": token,
             "api_domain": self.api_domain or self.url,
             "token_type": "Bearer",
             "expires_in": self.expires_in,
-        })
+        }
+        if self.token_scope is not None:
+            answer["scope"] = self.token_scope
+        return web.json_response(answer)
 
     def _authorized(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization", "")

@@ -149,6 +149,14 @@ class ModuleCatalog:
             return None
         return self._lookup(typed)
 
+    async def load(self) -> list[Module]:
+        """Fetch the list now and cache it; every failure is raised, none softened (for `python -m bot doctor`)."""
+        async with self._lock:
+            raw = await self._fetch()
+            self._no_scope = self._unavailable = self._fallback = False
+            self._set([m for m in (Module.from_metadata(item) for item in raw) if m is not None])
+            return list(self._modules or ())
+
     def photo_modules(self) -> list[str]:
         if self._modules is None:
             return list(STANDARD_PHOTO_MODULES)

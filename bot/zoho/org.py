@@ -66,6 +66,12 @@ class OrgDomain:
             return None
         return await self._flight.run("org", self._load)
 
+    async def load(self) -> str | None:
+        """Ask Zoho now, raising any ZohoError instead of leaving links out (for `python -m bot doctor`)."""
+        domain = domain_from_body(await self._fetch())
+        self._known, self._domain, self._failed_at = True, domain, None
+        return domain
+
     async def _load(self) -> str | None:
         try:
             domain = domain_from_body(await self._fetch())

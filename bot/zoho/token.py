@@ -38,6 +38,7 @@ class AccessToken:
     value: str = field(repr=False)
     api_domain: str
     expires_at: float
+    scope: str | None = None  # the token answer's `scope`, where Zoho gives one (python -m bot doctor reads it)
 
 
 class TokenManager:
@@ -169,7 +170,9 @@ class TokenManager:
         except (TypeError, ValueError):
             expires_in = 3600.0
         log.info("zoho token: refreshed (api_domain %s, expires in %ds)", api_domain, int(expires_in))
-        return AccessToken(value=str(body["access_token"]), api_domain=api_domain, expires_at=now + expires_in)
+        scope = body.get("scope")
+        return AccessToken(value=str(body["access_token"]), api_domain=api_domain, expires_at=now + expires_in,
+                           scope=scope if isinstance(scope, str) else None)
 
     @staticmethod
     def _token_failure(body: dict[str, object], status: int) -> errors.TokenError:

@@ -1,0 +1,285 @@
+"""`python -m bot doctor`: checks a real deployment in one command, each line ✓ or ✗ with the cause and the fix.
+
+It reads the same settings as the bot and talks to Slack and Zoho through the bot's own clients
+(bot.slack.client.build_client, bot.zoho.ZohoClient), so what passes here works for the bot too. It never
+prints a secret: at most the last 4 characters of a token. Exit status: 0 every check passed, 1 something
+failed (settings included: a broken deployment is a failed check), 2 the doctor's own arguments were wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TextIO
+
+import aiohttp
+import httpx
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import datacentres, messages, scopes
+from bot.codes import Code
+from bot.config import ConfigError, Settings, ZohoSettings, load_settings, read_environment
+from bot.datacentres import DataCentre
+from bot.slack.client import build_client
+from bot.zoho import ModuleProblem, NoPhoto, TokenError, ZohoClient, ZohoError
+from bot.zoho import errors as zerr
+from bot.zoho.client import DEFAULT_TIMEOUT
+from bot.zoho.modules import STANDARD_PHOTO_MODULES, Module
+from bot.zoho.token import AccessToken
+
+SLACK_TIMEOUT = 10
+PROBE_EMAIL = "crmphoto-doctor@example.invalid"  # a search that matches nobody: only the scope is tested
+OK, FAIL, NOTE = "✓", "✗", "•"
+
+
+@dataclass
+class Report:
+    """Prints each check as it finishes and counts the failures."""
+
+    out: TextIO
+    failed: int = 0
+
+    def add(self, key: str, ok: bool | None = True, **values: object) -> None:
+        line, cause, fix = messages.doctor_words(key, **values)
+        self.out.write(f"{OK if ok else NOTE if ok is None else FAIL} {line}\n")
+        if ok is False:
+            self.failed += 1
+            if cause:
+                self.out.write(f"    cause: {cause}\n")
+            if fix:
+                self.out.write(f"    fix:   {fix}\n")
+        self.out.flush()
+
+    def summary(self) -> None:
+        """The last line: all passed, or how many failed."""
+        line, _, _ = messages.doctor_words("some_failed" if self.failed else "all_ok", failed=self.failed)
+        self.out.write(f"\n{line}\n")
+
+
+def tail(secret: str) -> str:
+    """The last 4 characters, enough to tell two tokens apart; nothing for a short value."""
+    return secret[-4:] if len(secret) >= 12 else "…"
+
+
+def run(
+    record: tuple[str, str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    data_centres: Sequence[DataCentre] | None = None,
+) -> int:
+    """Run every check once; the exit status (0 all passed, 1 something failed)."""
+    report = Report(out or sys.stdout)
+    values = read_environment(env)
+    try:
+        settings = load_settings(values)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            report.add("settings_bad", False, problem=problem)
+        report.summary()
+        return 1
+    zoho = settings.zoho
+    report.add("settings_ok", mode="Socket Mode" if settings.slack.socket_mode else "HTTP",
+               bot_tail=tail(settings.slack.bot_token.reveal()), client_id=zoho.client_id,
+               refresh_tail=tail(zoho.refresh_token.reveal()), dc=zoho.dc)
+    table = datacentres.DATA_CENTRES if data_centres is None else data_centres
+    asyncio.run(_checks(settings, values, record, report, table))
+    report.summary()
+    return 1 if report.failed else 0
+
+
+async def _checks(settings: Settings, env: Mapping[str, str], record: tuple[str, str] | None, report: Report,
+                  table: Sequence[DataCentre]) -> None:
+    await check_slack(settings, report)
+    require_crm_user = settings.access.require_crm_user
+    async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
+        client = ZohoClient(settings.zoho, http=http)
+        report.add("zoho_token_note", None)
+        token = await check_token(client, settings.zoho, env, report, table, http, require_crm_user)
+        if token is None:
+            return
+        modules = await check_modules(client, settings, report)
+        await check_zoho_scopes(client, settings, token, modules, report, require_crm_user, record is not None)
+        if record is not None:
+            await check_photo(client, record, report)
+
+
+async def check_slack(settings: Settings, report: Report) -> None:
+    """auth.test: the bot token works, and its x-oauth-scopes header names every scope of the manifest."""
+    slack = settings.slack
+    client = build_client(slack.bot_token.reveal(), slack.api_url, SLACK_TIMEOUT)
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as exc:
+        report.add("slack_auth_refused", False, error=exc.response.get("error", "unknown"))
+        return
+    except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
+        report.add("slack_unreachable", False, url=slack.api_url, error=type(exc).__name__)
+        return
+    report.add("slack_auth_ok", team=answer.get("team", "?"), user=answer.get("user", "?"))
+    header = answer.headers.get("x-oauth-scopes")
+    if header is None:
+        report.add("slack_scopes_unknown", False)
+    else:
+        missing = scopes.slack_missing(scopes.parse_scopes(header), settings.access.require_crm_user)
+        if missing:
+            report.add("slack_scopes_missing", False, missing=", ".join(missing))
+        else:
+            report.add("slack_scopes_ok", count=len(scopes.SLACK_BOT_SCOPES))
+    report.add("slack_channels", None)
+
+
+def _dc_name(settings: ZohoSettings, table: Sequence[DataCentre]) -> str:
+    found = next((dc.key for dc in table if dc.accounts_url == settings.accounts_url), None)
+    return found or settings.dc
+
+
+async def check_token(
+    client: ZohoClient, settings: ZohoSettings, env: Mapping[str, str], report: Report,
+    table: Sequence[DataCentre], http: httpx.AsyncClient, require_crm_user: bool,
+) -> AccessToken | None:
+    """One token request to the configured data centre; on invalid_client/invalid_code, one to each other."""
+    here = {"dc": _dc_name(settings, table), "accounts_url": settings.accounts_url}
+    try:
+        token = await client.tokens.get()
+    except TokenError as exc:
+        if exc.code in (zerr.INVALID_CLIENT, zerr.INVALID_REFRESH_TOKEN):
+            await _find_data_centre(exc, settings, env, report, table, http, here, require_crm_user)
+        elif exc.code == zerr.TOKEN_THROTTLED:
+            report.add("zoho_throttled", False, error=exc.code)
+        else:
+            report.add("zoho_token_failed", False, accounts_url=settings.accounts_url, error=exc.code,
+                       message=exc.message or exc.code)
+        return None
+    report.add("zoho_token_ok", api_domain=token.api_domain, **here)
+    return token
+
+
+async def _probe(settings: ZohoSettings, dc: DataCentre, http: httpx.AsyncClient) -> str:
+    """What the accounts server of `dc` says to these credentials: "token", or the error code."""
+    probe = ZohoClient(replace(settings, dc=dc.key, accounts_url=dc.accounts_url, api_domain=None), http=http)
+    try:
+        await probe.tokens.get()
+    except ZohoError as exc:
+        return exc.code
+    return "token"
+
+
+async def _find_data_centre(
+    exc: TokenError, settings: ZohoSettings, env: Mapping[str, str], report: Report, table: Sequence[DataCentre],
+    http: httpx.AsyncClient, here: dict[str, str], require_crm_user: bool,
+) -> None:
+    others = [dc for dc in table if dc.accounts_url != settings.accounts_url]
+    answers = await asyncio.gather(*(_probe(settings, dc, http) for dc in others))
+    by_answer = {answer: dc for dc, answer in reversed(list(zip(others, answers, strict=True)))}
+    error = "invalid_client" if exc.code == zerr.INVALID_CLIENT else "invalid_code"
+    drop_url = " and remove ZOHO_ACCOUNTS_URL" if env.get("ZOHO_ACCOUNTS_URL", "").strip() else ""
+    if "token" in by_answer:
+        report.add("zoho_wrong_dc", False, right=by_answer["token"].key, error=error, drop_url=drop_url, **here)
+    elif exc.code == zerr.INVALID_CLIENT and zerr.INVALID_REFRESH_TOKEN in by_answer:
+        report.add("zoho_wrong_dc_token", False, right=by_answer[zerr.INVALID_REFRESH_TOKEN].key, error=error,
+                   drop_url=drop_url, **here)
+    elif exc.code == zerr.INVALID_CLIENT:
+        report.add("zoho_unknown_client", False, **here)
+    else:
+        report.add("zoho_revoked", False, grant_scopes=scopes.zoho_grant_scopes(require_crm_user), **here)
+
+
+async def check_modules(client: ZohoClient, settings: Settings, report: Report) -> list[Module] | ZohoError:
+    """The module list loads; the modules with photos (those ALLOWED_MODULES lets through) are named."""
+    try:
+        modules = await client.modules.load()
+    except ZohoError as exc:
+        report.add("zoho_modules_failed", False, error=exc.code, message=exc.message or exc.code)
+        return exc
+    allowed = settings.access.modules
+    photo = [m for m in modules if m.has_photos and (not allowed or m.api_name.casefold() in allowed)]
+    report.add("zoho_modules_ok", modules=", ".join(m.api_name for m in photo) or "none")
+    return photo
+
+
+async def check_zoho_scopes(
+    client: ZohoClient, settings: Settings, token: AccessToken, modules: list[Module] | ZohoError,
+    report: Report, require_crm_user: bool, photo_follows: bool,
+) -> None:
+    """The token's scopes: from the token answer's `scope` when Zoho gives one, else by calling each endpoint once
+    and reading OAUTH_SCOPE_MISMATCH."""
+    photo = modules if isinstance(modules, list) else [Module(name) for name in STANDARD_PHOTO_MODULES]
+    grant = scopes.zoho_grant_scopes(require_crm_user)
+    if token.scope is not None:
+        needed = scopes.zoho_needed(photo, require_crm_user)
+        missing = scopes.zoho_missing(scopes.parse_scopes(token.scope), needed)
+        if missing:
+            report.add("zoho_scope_missing", False, missing=", ".join(missing), grant_scopes=grant)
+        else:
+            report.add("zoho_scopes_ok", scopes=len(needed))
+        return
+    if isinstance(modules, ZohoError) and modules.code == "OAUTH_SCOPE_MISMATCH":
+        report.add("zoho_scope_missing", False, missing=scopes.ZOHO_MODULES_SCOPE, grant_scopes=grant)
+    elif isinstance(modules, list):
+        report.add("zoho_scope_ok", scope=scopes.ZOHO_MODULES_SCOPE, what="the module list")
+    await _check_search(client, settings, photo, report, grant)
+    await _check_org(client, report, grant)
+    if not photo_follows:  # otherwise the photo fetch below proves it
+        report.add("zoho_scope_unchecked", None, scope="ZohoCRM.modules.…READ",
+                   why="Run the doctor with --record Contacts <id> to fetch a photo and prove it.")
+    if require_crm_user:
+        report.add("zoho_scope_unchecked", None, scope=scopes.ZOHO_USERS_SCOPE,
+                   why="A refused user lookup shows in crmphoto's log.")
+
+
+async def _check_search(client: ZohoClient, settings: Settings, photo: list[Module], report: Report,
+                        grant: str) -> None:
+    name = settings.access.search_modules[0]  # where the bot looks first
+    target = next((m for m in photo if m.api_name == name), Module(name))
+    try:
+        await client.search(target, "email", PROBE_EMAIL, limit=1)
+    except ZohoError as exc:
+        if exc.code == zerr.SEARCH_NOT_ENABLED:
+            report.add("zoho_scope_missing", False, missing=scopes.ZOHO_SEARCH_SCOPE, grant_scopes=grant)
+        else:
+            report.add("zoho_call_failed", False, what=f"a search in {target.api_name}", error=exc.code,
+                       message=exc.message or exc.code)
+        return
+    report.add("zoho_scope_ok", scope=scopes.ZOHO_SEARCH_SCOPE, what=f"search in {target.api_name}")
+
+
+async def _check_org(client: ZohoClient, report: Report, grant: str) -> None:
+    try:
+        await client.org.load()
+    except ZohoError as exc:
+        if exc.code == "OAUTH_SCOPE_MISMATCH":
+            report.add("zoho_scope_missing", False, missing=scopes.ZOHO_ORG_SCOPE, grant_scopes=grant)
+        else:
+            report.add("zoho_call_failed", False, what="reading the org", error=exc.code,
+                       message=exc.message or exc.code)
+        return
+    report.add("zoho_scope_ok", scope=scopes.ZOHO_ORG_SCOPE, what="reading the org")
+
+
+async def check_photo(client: ZohoClient, record: tuple[str, str], report: Report) -> None:
+    """A real photo fetch: its size and type; nothing is uploaded anywhere."""
+    module, record_id = record
+    try:
+        result = await client.fetch_photo(module, record_id)
+    except ModuleProblem as exc:
+        _photo_failed(report, module, record_id, exc.code, photo_modules=exc.photo_modules, suggestion=exc.suggestion)
+        return
+    except ZohoError as exc:
+        _photo_failed(report, module, record_id, exc.code)
+        return
+    if isinstance(result, NoPhoto):
+        _photo_failed(report, result.module, result.record_id, Code.NO_PHOTO)
+        return
+    report.add("photo_ok", module=result.module, record_id=result.record_id, size=len(result.content),
+               content_type=result.content_type, filename=result.filename)
+
+
+def _photo_failed(report: Report, module: str, record_id: str, code: str, **extra: object) -> None:
+    member = Code.of(code)
+    explanation = messages.explain(member, module, record_id, shown=None if member == code else code,
+                                   **extra)  # type: ignore[arg-type]
+    report.add("photo_failed", False, module=module, record_id=record_id, code=code,
+               what=messages.cli_text(explanation.what), todo=messages.cli_text(explanation.todo))
