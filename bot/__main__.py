@@ -1,4 +1,5 @@
-"""`python -m bot [serve]` serves the Slack bot; `python -m bot photo Module ID` is the admin command line."""
+"""`python -m bot [serve]` serves the Slack bot; `python -m bot photo Module ID` is the admin command line;
+`python -m bot demo` runs the bot offline against a sample CRM and a Slack stand-in in a browser."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"serve {SERVE_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
     )
-    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo}")
+    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo,demo}")
     modes.add_parser(
         "serve", help="serve the Slack bot (the default): HTTP on $PORT, or Socket Mode",
         description="Serve the Slack bot: HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.",
@@ -35,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Its own parser lives in bot.cli; every argument after `photo` is handed over untouched.
     modes.add_parser("photo", help="fetch one record's photo from Zoho CRM into a file", add_help=False)
+    demo = modes.add_parser(
+        "demo", help="try the bot in a browser: a sample CRM and a Slack stand-in, no settings or network",
+        description="Serve the real bot on 127.0.0.1 with a built-in sample Zoho CRM and a Slack stand-in page. "
+                    "Reads no settings; never used by `serve`.",
+    )
+    demo.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
     return parser
 
 
@@ -56,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             return photo_command(args[at + 1:])
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if known.mode == "demo":
+            if not 0 < known.port < 65536:
+                parser.error(f"--port must be from 1 to 65535 (got {known.port})")
+            from bot.demo.server import run
+
+            return run(known.port)
     except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
         return exc.code if isinstance(exc.code, int) else 2
     from bot.slack.server import serve
