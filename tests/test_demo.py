@@ -4,6 +4,7 @@ JSON endpoints as the browser does; plus the safe rendering of Slack text and th
 from __future__ import annotations
 
 import re
+import socket
 import struct
 import time
 import zlib
@@ -155,6 +156,17 @@ def test_it_stops_cleanly_on_sigterm() -> None:
         assert running.stop() == 0
     finally:
         running.__exit__()
+
+
+def test_a_port_in_use_is_reported_and_no_address_is_offered() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        running = DemoProcess(port=taken.getsockname()[1])
+        with pytest.raises(RuntimeError, match="address already in use") as failed:
+            running.start()
+        running.__exit__()
+    assert "open http" not in str(failed.value)
 
 
 def test_a_real_deployment_without_settings_stops_and_never_falls_back_to_the_demo(

@@ -15,7 +15,7 @@ import json
 import logging
 import mimetypes
 import secrets
-import sys
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -199,20 +199,25 @@ def build(fakes: Fakes, port: int) -> Starlette:
     return web
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where to point the browser only once it really listens there."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.config.host, self.config.port
+            print(f"crmphoto demo: open http://{host}:{port}/ in a browser (Ctrl-C to stop).", flush=True)
+            print("Sample CRM and Slack stand-in on this machine only; no settings, accounts or network used.",
+                  flush=True)
+
+
 def run(port: int) -> int:
-    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM; exit status 0."""
+    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0; uvicorn's 3 if it cannot listen)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     with running_fakes() as fakes:
         web = build(fakes, port)
         config = uvicorn.Config(web, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=3)
-        server = uvicorn.Server(config)
-        print(f"crmphoto demo: open http://{HOST}:{port}/ in a browser (Ctrl-C to stop).", flush=True)
-        print("Sample CRM and Slack stand-in on this machine only; no settings, accounts or network used.",
-              flush=True)
         with _stop_signals_noted():  # a clean stop on Ctrl-C or SIGTERM exits 0, as `python -m bot` does
-            server.run()
-        if not server.started:
-            print(f"crmphoto demo: could not listen on {HOST}:{port} (is something else using it?)", file=sys.stderr)
-            return 1
+            _AnnouncingServer(config).run()
     return 0
