@@ -63,6 +63,7 @@ def test_a_command_shares_the_record_photo_in_the_channel(demo: DemoProcess) -> 
     events = wait_for(demo, after, lambda es: len(photos(es)) == 1)
     [photo] = photos(events)
     assert photo["title"] == "Ada Lovelace" and "Acme Corp" in photo["html"]
+    assert 'Requested by <span class="mention">@you</span>' in photo["html"]  # the mention, by name
     assert events[0] == {**events[0], "kind": "typed", "html": "/crmphoto Contacts 1001"}
     assert any(e["kind"] == "private" and "Contacts 1001" in e["html"] for e in events)  # the ack, privately
     image = httpx.get(demo.url + photo["src"], timeout=5)
@@ -194,6 +195,11 @@ def test_mrkdwn_links_mentions_and_styles_become_safe_html() -> None:
         '<b><a href="https://crm.zoho.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
         "Jane &lt;b&gt;</a></b> · Requested by <span class=\"mention\">@U0YOU</span> \U0001f50d <code>x</code> <i>y</i>"
     )
+
+
+def test_a_mention_shows_the_name_when_known_and_escaped() -> None:
+    assert render.mrkdwn("<@U1> <@U2>", {"U1": "<b>Al</b>"}) == (
+        '<span class="mention">@&lt;b&gt;Al&lt;/b&gt;</span> <span class="mention">@U2</span>')
 
 
 @pytest.mark.parametrize("text", [

@@ -17,8 +17,9 @@ from bot.demo import render
 class ChannelLog:
     """Events of one channel, numbered from 1; uploaded files by id. Safe to feed from the fakes' thread."""
 
-    def __init__(self, channel_id: str) -> None:
+    def __init__(self, channel_id: str, names: dict[str, str] | None = None) -> None:
         self.channel_id = channel_id
+        self.names = dict(names or {})  # user id -> the name a mention shows
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         self._files: dict[str, tuple[str, bytes]] = {}
@@ -71,7 +72,7 @@ class ChannelLog:
                 "kind": "photo",
                 "src": f"/demo/files/{upload['file_id']}",
                 "title": html.escape(upload.get("title") or upload["filename"]),
-                "html": render.mrkdwn(upload.get("initial_comment") or ""),
+                "html": render.mrkdwn(upload.get("initial_comment") or "", self.names),
             })
 
     def file(self, file_id: str) -> tuple[str, bytes] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,11 +39,12 @@ def _styled(text: str) -> str:
     return out.replace("\n", "<br>")
 
 
-def _angle(inner: str) -> str:
-    """One `<…>` token: a user mention, or a link (http/https/mailto only; anything else stays text)."""
+def _angle(inner: str, names: Mapping[str, str]) -> str:
+    """One `<…>` token: a user mention (by name when known), or a link (http/https/mailto only; else text)."""
     target, _, label = inner.partition("|")
     if target.startswith("@"):
-        return f'<span class="mention">@{html.escape(_unslack(label or target[1:]))}</span>'
+        shown = names.get(target[1:]) or _unslack(label or target[1:])
+        return f'<span class="mention">@{html.escape(shown)}</span>'
     if target.startswith(("!", "#")):
         return html.escape(_unslack(label or target))
     url = _unslack(target)
@@ -52,14 +54,14 @@ def _angle(inner: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
 
 
-def mrkdwn(text: str) -> str:
+def mrkdwn(text: str, names: Mapping[str, str] | None = None) -> str:
     """Slack mrkdwn as safe HTML: links and mentions are set aside, the rest escaped and styled, then put back
     (so `*<url|name>*` is a bold link)."""
     text = text.replace("\x00", "")  # the marker of a set-aside link can't come from the text itself
     links: list[str] = []
 
     def aside(match: re.Match[str]) -> str:
-        links.append(_angle(match.group(1)))
+        links.append(_angle(match.group(1), names or {}))
         return f"\x00{len(links) - 1}\x00"
 
     styled = _styled(ANGLE.sub(aside, text))

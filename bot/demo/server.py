@@ -66,7 +66,7 @@ class Fakes:
 @contextmanager
 def running_fakes() -> Iterator[Fakes]:
     """The sample CRM and the Slack stand-in, with the demo channel and the demo user, until the block ends."""
-    channel = ChannelLog(CHANNEL)
+    channel = ChannelLog(CHANNEL, names={USER: "you"})
     with FakeZoho() as zoho, FakeSlack(bot_token="xoxb-demo-" + secrets.token_hex(8)) as slack:
         populate(zoho)
         slack.add_channel(CHANNEL)
