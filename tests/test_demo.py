@@ -134,6 +134,15 @@ def test_a_typed_message_is_shown_escaped(demo: DemoProcess) -> None:
     assert event["html"] == "&lt;img src=x onerror=alert(1)&gt; &amp; <b>hi</b>"
 
 
+def test_another_slash_command_is_not_sent_to_the_bot(demo: DemoProcess) -> None:
+    after = say(demo, "/giphy cats")
+    odd = say(demo, "/<b>x</b> y")
+    events = demo.events(after)  # a bot's ack would already be here: the page's request waits for it
+    assert [e["kind"] for e in events] == ["typed", "private"] * 2
+    assert "<code>/giphy</code> is not a command" in events[1]["html"]
+    assert "<code>/&lt;b&gt;x&lt;/b&gt;</code> is not a command" in demo.events(odd)[1]["html"]
+
+
 def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
     page = httpx.get(demo.url + "/", timeout=5)
     assert page.status_code == 200 and '<form id="composer"' in page.text and "/static/app.js" in page.text

@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.background import Background
 from bot.config import load_settings
-from bot.demo.channel import ChannelLog
+from bot.demo.channel import ChannelLog, slack_escape
 from bot.demo.sample import TRY, populate
 from bot.fakes import zoho as fz
 from bot.fakes.harness import block_actions_body, command_body, sign
@@ -51,9 +51,9 @@ CHANNEL = "C0DEMO0001"
 CHANNEL_NAME = "sales"
 USER = "U0YOU"
 COMMAND = "/crmphoto"
-# Slack's own answer to an unknown slash command, which the stand-in gives too (it is Slack's, not the bot's).
-NOT_A_COMMAND = "`{}` is not a valid command. In Slack, all messages that start with the \"/\" character are " \
-                "interpreted as commands."
+# The stand-in's answer to another slash command. Slack says "Messages that start with a slash (/) are commands"
+# (api.slack.com "Slash Commands"); its exact words for an unknown one are not documented, so these are the demo's.
+NOT_A_COMMAND = "`{}` is not a command in this demo workspace: only `/crmphoto` is installed here."
 
 
 @dataclass
@@ -143,7 +143,7 @@ class DemoRoutes:
         name, _, rest = text.partition(" ")
         self.fakes.log.typed(text)
         if name != COMMAND:
-            self.fakes.log.private({"text": NOT_A_COMMAND.format(name.replace("`", "'"))})
+            self.fakes.log.private({"text": NOT_A_COMMAND.format(slack_escape(name.replace("`", "'")))})
             return JSONResponse({"ok": True})
         reply_to = f"command-{next(self._names)}"
         body = command_body(rest.strip(), channel=CHANNEL, user=USER, channel_name=CHANNEL_NAME,
