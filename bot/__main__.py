@@ -1,4 +1,6 @@
-"""`python -m bot [serve]` serves the Slack bot; `python -m bot photo Module ID` is the admin command line."""
+"""`python -m bot [serve]` serves the Slack bot; `python -m bot demo` runs it offline against a sample CRM and a
+Slack stand-in in a browser; `python -m bot doctor` checks a deployment; `python -m bot photo Module ID` fetches
+one photo, as the admin command line."""
 
 from __future__ import annotations
 
@@ -30,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="crmphoto: posts a Zoho CRM record's photo in Slack. With no mode, serves the bot.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"serve {SERVE_SETTINGS}\n\nphoto {PHOTO_SETTINGS}\n\ndoctor {DOCTOR_SETTINGS}",
+        epilog=f"serve {SERVE_SETTINGS}\n\ndemo needs no settings: a sample CRM and a Slack stand-in on 127.0.0.1"
+               f"\n\ndoctor {DOCTOR_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
     )
-    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,photo,doctor}")
+    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,demo,doctor,photo}")
     modes.add_parser(
         "serve", help="serve the Slack bot (the default): HTTP on $PORT, or Socket Mode",
         description="Serve the Slack bot: HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.",
@@ -48,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--record", nargs=2, metavar=("MODULE", "ID"), action=RecordArgument,
                         help="also fetch this record's photo, e.g. --record Contacts 4876876000000624001")
+    demo = modes.add_parser(
+        "demo", help="try the bot in a browser: a sample CRM and a Slack stand-in, no settings or network",
+        description="Serve the real bot on 127.0.0.1 with a built-in sample Zoho CRM and a Slack stand-in page. "
+                    "Reads no settings; never used by `serve`.",
+    )
+    demo.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
     return parser
 
 
@@ -73,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.doctor import run
 
             return run(known.record)
+        if known.mode == "demo":
+            if not 0 < known.port < 65536:
+                parser.error(f"--port must be from 1 to 65535 (got {known.port})")
+            from bot.demo.server import run as run_demo
+
+            return run_demo(known.port)
     except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
         return exc.code if isinstance(exc.code, int) else 2
     from bot.slack.server import serve

@@ -1,0 +1,223 @@
+"""`python -m bot demo`: the real bot, a sample CRM and a Slack stand-in, on 127.0.0.1, in a browser.
+
+Nothing here replaces the bot: `create_app` and `create_web_app` are the ones `python -m bot` serves, with
+settings pointing at FakeZoho (the sample CRM) and FakeSlack (the Web API the real slack_sdk client calls).
+The page posts what the person types to `/demo/command`; that becomes a slash-command request signed with a
+secret made at start-up and sent over HTTP to the bot's own `/slack/events`, exactly as Slack would send it
+(Slack docs "Verifying requests from Slack", "Implementing slash commands"). Button clicks become signed
+`block_actions` payloads the same way. Replies to the response_url and photo uploads land in FakeSlack,
+whose hooks feed the page's event log, which the page polls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.background import Background
+from bot.config import load_settings
+from bot.demo.channel import ChannelLog, slack_escape
+from bot.demo.sample import TRY, populate
+from bot.fakes import zoho as fz
+from bot.fakes.harness import block_actions_body, command_body, sign
+from bot.fakes.slack import TEAM_ID, FakeSlack
+from bot.fakes.zoho import FakeZoho
+from bot.slack.app import create_app
+from bot.slack.server import _stop_signals_noted, create_web_app
+from bot.zoho import ZohoClient
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+STATIC = Path(__file__).with_name("static")
+CHANNEL = "C0DEMO0001"
+CHANNEL_NAME = "sales"
+USER = "U0YOU"
+COMMAND = "/crmphoto"
+# The stand-in's answer to another slash command. Slack says "Messages that start with a slash (/) are commands"
+# (api.slack.com "Slash Commands"); its exact words for an unknown one are not documented, so these are the demo's.
+NOT_A_COMMAND = "`{}` is not a command in this demo workspace: only `/crmphoto` is installed here."
+
+
+@dataclass
+class Fakes:
+    zoho: FakeZoho
+    slack: FakeSlack
+    log: ChannelLog
+
+
+@contextmanager
+def running_fakes() -> Iterator[Fakes]:
+    """The sample CRM and the Slack stand-in, with the demo channel and the demo user, until the block ends."""
+    channel = ChannelLog(CHANNEL, names={USER: "you"})
+    with FakeZoho() as zoho, FakeSlack(bot_token="xoxb-demo-" + secrets.token_hex(8)) as slack:
+        populate(zoho)
+        slack.add_channel(CHANNEL)
+        slack.add_user(USER, team_id=TEAM_ID, name="you", real_name="You")
+        slack.on_upload = channel.on_upload
+        slack.on_response = channel.on_response
+        yield Fakes(zoho, slack, channel)
+
+
+def demo_env(fakes: Fakes, port: int, signing_secret: str) -> dict[str, str]:
+    """Settings as `python -m bot` would read them, all pointing at this machine; nothing from the real environment."""
+    return {
+        "PORT": str(port),
+        "SLACK_BOT_TOKEN": fakes.slack.bot_token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_URL": fakes.slack.api_url,
+        "ZOHO_CLIENT_ID": fz.CLIENT_ID,
+        "ZOHO_CLIENT_SECRET": fz.CLIENT_SECRET,
+        "ZOHO_REFRESH_TOKEN": fz.REFRESH_TOKEN,
+        "ZOHO_ACCOUNTS_URL": fakes.zoho.url,
+        "USER_RATE_LIMIT": "30",
+        "SEARCH_MODULES": "Contacts,Leads",
+    }
+
+
+class DemoRoutes:
+    """The page and its endpoints, next to the bot's own routes."""
+
+    def __init__(self, fakes: Fakes, port: int, signing_secret: str) -> None:
+        self.fakes = fakes
+        self.events_url = f"http://{HOST}:{port}/slack/events"
+        self._secret = signing_secret
+        self._names = count(1)
+
+    def routes(self) -> list[Route | Mount]:
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/demo/try", self.try_these, methods=["GET"]),
+            Route("/demo/events", self.events, methods=["GET"]),
+            Route("/demo/files/{file_id}", self.file, methods=["GET"]),
+            Route("/demo/command", self.command, methods=["POST"]),
+            Route("/demo/click", self.click, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+
+    async def index(self, _: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def try_these(self, _: Request) -> Response:
+        return JSONResponse({"channel": CHANNEL_NAME, "try": [{"text": t, "shows": s} for t, s in TRY]})
+
+    async def events(self, request: Request) -> Response:
+        after = request.query_params.get("after", "0")
+        return JSONResponse({"events": self.fakes.log.since(int(after) if after.isdigit() else 0)})
+
+    async def file(self, request: Request) -> Response:
+        found = self.fakes.log.file(request.path_params["file_id"])
+        if found is None:
+            return Response("no such file", status_code=404)
+        filename, content = found
+        kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        return Response(content, media_type=kind, headers={"X-Content-Type-Options": "nosniff"})
+
+    async def command(self, request: Request) -> Response:
+        payload = await _json(request)
+        if payload is None:
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        text = str(payload.get("text", "")).strip()
+        if not text:
+            return JSONResponse({"ok": True})
+        if not text.startswith("/"):
+            self.fakes.log.said(text)
+            return JSONResponse({"ok": True})
+        name, _, rest = text.partition(" ")
+        self.fakes.log.typed(text)
+        if name != COMMAND:
+            self.fakes.log.private({"text": NOT_A_COMMAND.format(slack_escape(name.replace("`", "'")))})
+            return JSONResponse({"ok": True})
+        reply_to = f"command-{next(self._names)}"
+        body = command_body(rest.strip(), channel=CHANNEL, user=USER, channel_name=CHANNEL_NAME,
+                            response_url=self.fakes.slack.response_url(reply_to))
+        return await self._to_bot(body)
+
+    async def click(self, request: Request) -> Response:
+        payload = await _json(request)
+        if payload is None:
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        message = payload.get("message")
+        reply_to = f"click-{next(self._names)}"
+        self.fakes.log.expect_reply(reply_to, message if isinstance(message, int) else None)
+        body = block_actions_body(
+            value=str(payload.get("value", "")), action_id=str(payload.get("action", "")),
+            block_id=str(payload.get("block", "")), channel=CHANNEL, user=USER,
+            response_url=self.fakes.slack.response_url(reply_to),
+        )
+        return await self._to_bot(body)
+
+    async def _to_bot(self, body: bytes) -> Response:
+        """Send a signed request to the bot's /slack/events; its ack, if it says anything, is a private reply."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            answer = await client.post(self.events_url, content=body, headers=sign(body, self._secret))
+        if answer.status_code != 200:
+            return JSONResponse({"error": f"the bot answered HTTP {answer.status_code}"}, status_code=502)
+        if answer.content:
+            ack = answer.json()
+            if ack.get("text") or ack.get("blocks"):
+                self.fakes.log.private(ack)
+        return JSONResponse({"ok": True})
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    """The body as a JSON object; only JSON is taken, so a plain cross-site form cannot post here."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return None
+    try:
+        value = json.loads(await request.body())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def build(fakes: Fakes, port: int) -> Starlette:
+    """The bot's own web app (same Bolt app, same pipeline) with the demo page's routes added."""
+    secret = secrets.token_hex(32)
+    settings = load_settings(demo_env(fakes, port, secret))
+    zoho = ZohoClient(settings.zoho)
+    background = Background()
+    web = create_web_app(create_app(settings, zoho, background), background, zoho, settings.access.shutdown_grace)
+    web.router.routes.extend(DemoRoutes(fakes, port, secret).routes())
+    return web
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where to point the browser only once it really listens there."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.config.host, self.config.port
+            print(f"crmphoto demo: open http://{host}:{port}/ in a browser (Ctrl-C to stop).", flush=True)
+            print("Sample CRM and Slack stand-in on this machine only; no settings, accounts or network used.",
+                  flush=True)
+
+
+def run(port: int) -> int:
+    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0; uvicorn's 3 if it cannot listen)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    with running_fakes() as fakes:
+        web = build(fakes, port)
+        config = uvicorn.Config(web, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on",
+                                timeout_graceful_shutdown=3)
+        with _stop_signals_noted():  # a clean stop on Ctrl-C or SIGTERM exits 0, as `python -m bot` does
+            _AnnouncingServer(config).run()
+    return 0

@@ -1,0 +1,65 @@
+"""The demo page in a real headless Chromium (Debian's, through Selenium and chromedriver): a person types a
+command and sees the photo; types a bad one and sees the private explanation; clicks a choice and sees that photo.
+
+Skipped, loudly, only where Chromium or its driver is not installed; .ci/run installs both, so CI runs these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.demo.browser import chromium, images_loaded, missing, send, wait_for
+from bot.demo.process import DemoProcess
+
+WHY_NOT = missing()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(WHY_NOT is not None, reason=f"BROWSER TESTS NOT RUN: {WHY_NOT}"),
+]
+
+
+@pytest.fixture
+def page() -> Iterator[tuple[DemoProcess, Any]]:
+    with DemoProcess() as demo, chromium() as driver:
+        driver.get(demo.url + "/")
+        yield demo, driver
+
+
+def test_typing_a_command_shows_the_photo(page: tuple[DemoProcess, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    demo, driver = page
+    send(driver, "/crmphoto Contacts 1001", "#messages .event.photo img.photo")
+    [img] = driver.find_elements(By.CSS_SELECTOR, "#messages img.photo")
+    assert img.get_attribute("src").startswith(demo.url + "/demo/files/")
+    images_loaded(driver)
+    assert driver.execute_script("return arguments[0].naturalWidth", img) == 96
+    caption = driver.find_element(By.CSS_SELECTOR, "#messages .event.photo .caption").text
+    assert "Ada Lovelace" in caption and "Acme Corp" in caption
+
+
+def test_typing_a_bad_command_shows_the_private_explanation(page: tuple[DemoProcess, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, driver = page
+    send(driver, "/crmphoto Widgets 7", "#messages .event.private .context")
+    [reply] = [e for e in driver.find_elements(By.CSS_SELECTOR, "#messages .event.private") if "Code" in e.text]
+    assert "Only visible to you" in reply.text and "UNKNOWN_MODULE" in reply.text and "Widgets" in reply.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#messages img.photo") == []
+
+
+def test_clicking_a_choice_shares_that_photo(page: tuple[DemoProcess, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, driver = page
+    send(driver, "/crmphoto Jane Doe", "#messages button.choice")
+    buttons = driver.find_elements(By.CSS_SELECTOR, "#messages button.choice")
+    assert [b.text for b in buttons] == ["Share photo"] * 3
+    buttons[2].click()
+    wait_for(driver, "#messages .event.photo img.photo")
+    assert "Initech" in driver.find_element(By.CSS_SELECTOR, "#messages .event.photo .caption").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#messages button.choice") == []  # the list was replaced
