@@ -24,7 +24,17 @@ from bot import audit, deadline, messages
 from bot.access import Gate
 from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
-from bot.deliver import Delivery, Destination, Outcome, explained, fetch_photo, hand_over, resolve, zoho_outcome
+from bot.deliver import (
+    Delivery,
+    DeliveryError,
+    Destination,
+    Outcome,
+    explained,
+    fetch_photo,
+    hand_over,
+    resolve,
+    zoho_outcome,
+)
 from bot.limits import Budget, RateLimiter
 from bot.records import RecordCard
 from bot.request import BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command, parse_link
@@ -169,7 +179,9 @@ class Pipeline:
         async def admit(ref: str, started: float) -> Ack:
             request = PhotoRequest(module, record_id)
             ticket = Ticket(ref, asker, request, started, via="choice")
-            if (clicked_by, clicked_in) != (asker.user, asker.channel):
+            # The list may have reached the asker by DM (when its reply URL failed): a click there is theirs too.
+            where_ok = clicked_in == asker.channel or clicked_in.startswith("D")
+            if clicked_by != asker.user or not where_ok:
                 who = Asker(asker.team, clicked_by, clicked_in, asker.enterprise)
                 return self._refuse(dataclasses.replace(ticket, asker=who), Code.NOT_YOUR_CHOICE)
             return await self._admit(ticket, messages.sharing(module, record_id))
@@ -271,13 +283,17 @@ class Pipeline:
             self.in_flight -= 1
         if self.alerts is not None:
             self.alerts.outcome(outcome.code)  # returns at once: alerting never delays the reply
-        await self._tell(ticket, outcome, replier)
-        if outcome.detail:
-            log.info("command %s: %s %s/%s: %s", ticket.ref, outcome.code, outcome.module, outcome.record_id,
-                     outcome.detail)
-        ticket.audit(module=outcome.module, record_id=outcome.record_id, outcome=_outcome_name(outcome),
-                     code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size, zoho_calls=meter.calls,
-                     crm_user=self._crm_user.pop(ticket.ref, None))
+        try:
+            await self._tell(ticket, outcome, replier)
+        except Exception:
+            log.exception("command %s: the reply could not be made", ticket.ref)
+        finally:  # the audit line is written whatever happened to the reply, a cancel included
+            if outcome.detail:
+                log.info("command %s: %s %s/%s: %s", ticket.ref, outcome.code, outcome.module, outcome.record_id,
+                         outcome.detail)
+            ticket.audit(module=outcome.module, record_id=outcome.record_id, outcome=_outcome_name(outcome),
+                         code=outcome.code, zoho_code=outcome.zoho_code, bytes=outcome.size, zoho_calls=meter.calls,
+                         crm_user=self._crm_user.pop(ticket.ref, None))
         return outcome
 
     @staticmethod
@@ -315,7 +331,11 @@ class Pipeline:
                     if isinstance(found, Outcome):
                         return found
                     module, record_id, card = found
-                    cached = await destination.from_cache(module.api_name, record_id)
+                    try:
+                        cached = await destination.from_cache(module.api_name, record_id)
+                    except DeliveryError as error:
+                        words = messages.explain(error.code, module.api_name, record_id)
+                        return Outcome(module.api_name, record_id, error.code, words, detail=error.detail)
                     if cached is not None:
                         return Outcome(module.api_name, record_id, Code.OK, delivery=cached)
                     fetched, card = await self._photo_and_card(module, record_id, card)

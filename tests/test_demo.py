@@ -253,3 +253,9 @@ def test_the_sample_photos_are_the_generated_pngs(tmp_path: Path) -> None:
         committed = sample.IMAGES / path.name
         assert committed.read_bytes() == path.read_bytes(), f"{committed} differs from what make_images draws"
         assert _png_size(path.read_bytes()) == (96, 96) and path.stat().st_size < 4096
+
+
+@pytest.mark.parametrize("after", ["²", "٨", "-1", "x"])
+def test_odd_positions_in_the_events_query_read_as_the_start(demo: DemoProcess, after: str) -> None:
+    answer = httpx.get(f"{demo.url}/demo/events", params={"after": after}, timeout=10)
+    assert answer.status_code == 200 and "events" in answer.json()

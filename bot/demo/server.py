@@ -120,7 +120,7 @@ class DemoRoutes:
 
     async def events(self, request: Request) -> Response:
         after = request.query_params.get("after", "0")
-        return JSONResponse({"events": self.fakes.log.since(int(after) if after.isdigit() else 0)})
+        return JSONResponse({"events": self.fakes.log.since(int(after) if after.isascii() and after.isdigit() else 0)})
 
     async def file(self, request: Request) -> Response:
         found = self.fakes.log.file(request.path_params["file_id"])

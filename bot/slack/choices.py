@@ -19,7 +19,7 @@ from typing import Any
 ACTION_ID = "crmphoto_share"
 MAX_VALUE = 2000  # Block Kit button element: `value` maximum length
 
-MODULE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,49}", re.ASCII)  # a Zoho api name
+MODULE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}", re.ASCII)  # a Zoho api name (as bot.zoho.modules.API_NAME)
 RECORD = re.compile(r"[0-9]{1,30}", re.ASCII)
 USER = re.compile(r"[UW][A-Z0-9]{1,20}", re.ASCII)
 CHANNEL = re.compile(r"[CGD][A-Z0-9]{1,20}", re.ASCII)

@@ -8,6 +8,9 @@ in the channel or a private explanation, delivered through Slack by the destinat
 from __future__ import annotations
 
 import logging
+import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -22,6 +25,8 @@ from bot.slack.unfurl import UnfurlDestination, Unfurler
 from bot.slack.upload import SlackDestination
 
 log = logging.getLogger(__name__)
+
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
 
 
 def ack_body(answer: Ack) -> dict[str, Any]:
@@ -44,22 +49,42 @@ class PhotoCommand:
                       channel=str(command.get("channel_id") or ""),
                       enterprise=str(command.get("enterprise_id") or ""))
         answer = await self.pipeline.receive(command.get("text"), asker)
-        await ack(**ack_body(answer))
-        if answer.ticket is not None:
-            destination = SlackDestination(client, asker.channel, asker.user)
-            replier = SlackReplier(respond, client, asker.channel, asker.user)
-            self.background.spawn(self.pipeline.run(answer.ticket, destination, replier))
+        try:
+            await ack(**ack_body(answer))
+        finally:  # an admitted ticket always runs (and gives its in-flight place back), even if the ack failed
+            if answer.ticket is not None:
+                destination = SlackDestination(client, asker.channel, asker.user)
+                replier = SlackReplier(respond, client, asker.channel, asker.user)
+                self.background.spawn(self.pipeline.run(answer.ticket, destination, replier))
 
 
 class ShareChoice:
-    """Handles a click on "Share photo" in a list of matches: the same pipeline as a command, for that record."""
+    """Handles a click on "Share photo" in a list of matches: the same pipeline as a command, for that record.
 
-    def __init__(self, pipeline: Pipeline, background: Background) -> None:
+    A second click on the same button within a minute (a double-click, or Slack re-sending) shares nothing more.
+    """
+
+    ONCE_WITHIN = 60.0
+
+    def __init__(self, pipeline: Pipeline, background: Background, clock: Callable[[], float] = time.monotonic) -> None:
         self.pipeline = pipeline
         self.background = background
+        self._clock = clock
+        self._recent: dict[tuple[str, str, str], float] = {}
+
+    def _first_click(self, body: dict[str, Any], value: str) -> bool:
+        now = self._clock()
+        self._recent = {k: t for k, t in self._recent.items() if now - t < self.ONCE_WITHIN}
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        key = (_id(body.get("user")), str(container.get("message_ts") or ""), value)
+        if key in self._recent:
+            return False
+        self._recent[key] = now
+        return True
 
     async def __call__(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
+        """Answers Slack at once; the admission, the "Sharing…" line and the work go on after it."""
         await ack()
         action = next((a for a in body.get("actions") or [] if isinstance(a, dict)
                        and a.get("action_id") == ACTION_ID), {})
@@ -67,17 +92,28 @@ class ShareChoice:
         if parsed is None:
             log.warning("a share click with a value crmphoto did not make; ignored")
             return
+        if not self._first_click(body, str(action.get("value"))):
+            log.info("a repeated click on the same Share photo button; already being shared")
+            return
+        self.background.spawn(self.share(parsed, body, respond, client))
+
+    async def share(self, parsed: tuple[str, str, str, str], body: dict[str, Any], respond: AsyncRespond,
+                    client: AsyncWebClient) -> None:
         module, record_id, user, channel = parsed
-        asker = Asker(team=_id(body.get("team")), user=user, channel=channel, enterprise=_id(body.get("enterprise")))
+        team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
+        asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
         answer = await self.pipeline.receive_choice(module, record_id, asker, _id(body.get("user")),
                                                     _id(body.get("channel")))
-        if answer.ticket is None:
-            await respond(replace_original=False, **ack_body(answer))
-            return
-        await respond(replace_original=True, text=answer.text)
-        destination = SlackDestination(client, channel, user)
         replier = SlackReplier(respond, client, channel, user)
-        self.background.spawn(self.pipeline.run(answer.ticket, destination, replier))
+        if answer.ticket is None:
+            if answer.explanation is not None:
+                await replier.explain(answer.explanation, answer.ref)
+            return
+        try:
+            await respond(replace_original=True, text=answer.text)
+        except Exception as exc:  # noqa: BLE001 - the list stays as it was; the photo is on its way anyway
+            log.info("could not replace the list of matches (%s)", type(exc).__name__)
+        await self.pipeline.run(answer.ticket, SlackDestination(client, channel, user), replier)
 
 
 class LinkShared:
@@ -93,18 +129,32 @@ class LinkShared:
         self.shared_channels = shared_channels
 
     async def __call__(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Answers Slack at once (an event not answered within 3 s is sent again); the work goes on after."""
         await ack()
+        self.background.spawn(self.unfurl(body, event))
+
+    async def unfurl(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
+        grid = next((a for a in body.get("authorizations") or [] if isinstance(a, dict)), {})
         asker = Asker(team=str(body.get("team_id") or ""), user=user, channel=channel,
-                      enterprise=str(body.get("enterprise_id") or ""))
+                      enterprise=str(body.get("enterprise_id") or grid.get("enterprise_id") or ""))
         links = [link.get("url") for link in event.get("links") or [] if isinstance(link, dict)]
         links = [url for url in links if isinstance(url, str)][: self.MAX_LINKS]
         if not links:
             return
-        if not self.shared_channels and await self.unfurler.shared_externally(channel):
-            for url in links:
-                self.pipeline.ignore_link(url, asker, "EXT_SHARED_CHANNEL")
-            return
+        if not self.shared_channels:
+            # A link still in the composer has no channel yet: it may be headed for a shared one, so it is
+            # treated like one (the careful side), as is a channel Slack will not describe.
+            if event.get("source") == "composer" or not CHANNEL_ID.fullmatch(channel):
+                reason = "COMPOSER"
+            elif await self.unfurler.shared_externally(channel):
+                reason = "EXT_SHARED_CHANNEL"
+            else:
+                reason = ""
+            if reason:
+                for url in links:
+                    self.pipeline.ignore_link(url, asker, reason)
+                return
         for url in links:
             answer = await self.pipeline.receive_link(url, asker)
             if answer.ticket is None:

@@ -331,10 +331,11 @@ class ZohoClient:
                         "GET", url, params=params, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
                     )
                     response = await self._http.send(request, stream=True)
-                except (httpx.ConnectError, httpx.PoolTimeout) as exc:
+                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                     if meter is not None:
                         await meter.release()  # the call never reached Zoho: no credit spent
-                    failure = errors.ZohoError(errors.CONNECTION_ERROR, f"could not reach Zoho ({type(exc).__name__})")
+                    code = errors.CONNECTION_ERROR if isinstance(exc, httpx.ConnectError) else errors.TIMEOUT
+                    failure = errors.ZohoError(code, f"could not reach Zoho ({type(exc).__name__})")
                 except httpx.TimeoutException:
                     failure = errors.ZohoError(errors.TIMEOUT, "Zoho did not answer in time")
                 except httpx.TransportError as exc:
