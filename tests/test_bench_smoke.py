@@ -7,7 +7,10 @@ measure (docs/performance.md), never timed assertions in the test suite.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+import psutil
 import pytest
 
 from bench import run as bench
@@ -16,6 +19,7 @@ TOP_KEYS = {
     "scenario", "bot", "config", "ideal_ms", "commands", "acked_200", "completed", "explained", "refused",
     "failed_ack", "missing", "ack_ms", "ack_over_3s", "ack_non_200", "ack_slow_or_failed", "e2e_ms", "overhead_ms",
     "throughput_per_s", "duration_s", "zoho", "slack", "bot_rss_mb", "cpu", "targets", "machine",
+    "cpu_ms_per_photo", "fakes_cpu_ms_per_photo",
 }
 PERCENTILES = {"p50", "p95", "p99", "max"}
 
@@ -42,7 +46,10 @@ def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
     assert results["slack"]["by_method"].get("files.completeUploadExternal") == 5
     assert {"start", "peak", "samples"} <= set(results["bot_rss_mb"])
     assert results["bot_rss_mb"]["peak"] > 0
-    assert {"bot_s", "loadgen_s", "fake_zoho_s", "fake_slack_s"} <= set(results["cpu"])
+    assert {"bot_s", "bot_processes", "loadgen_s", "fake_zoho_s", "fake_slack_s"} <= set(results["cpu"])
+    assert results["cpu_ms_per_photo"] == bench.per_photo_ms(results["cpu"]["bot_s"], 5)
+    assert results["cpu_ms_per_photo"] > 0
+    assert results["fakes_cpu_ms_per_photo"] is not None  # thread times tick in 10 ms: may read 0 here
 
     line = json.dumps(results, separators=(",", ":"))
     assert "\n" not in line
@@ -51,7 +58,8 @@ def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
 
 def test_every_scenario_has_a_preset_and_targets_that_name_real_metrics() -> None:
     assert set(bench.SCENARIOS) == {"ack", "ack-slow-zoho", "overhead", "throughput", "steady", "memory", "memory-10mb"}
-    sample = {"ack_ms": {"p99": 1.0}, "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_per_s": 1.0,
+    sample = {"ack_ms": {"p99": 1.0}, "cpu_ms_per_photo": 1.0,
+              "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_per_s": 1.0,
               "zoho": {"crm_calls_per_command": 1.0, "token_requests_total": 1}, "bot_rss_mb": {"peak": 1.0}}
     for scenario in bench.SCENARIOS.values():
         assert scenario.targets
@@ -70,3 +78,39 @@ def test_percentiles() -> None:
     assert bench.percentiles([]) == {"p50": None, "p95": None, "p99": None, "max": None}
     assert bench.percentiles([float(i) for i in range(1, 101)]) == {"p50": 50.5, "p95": 95.0, "p99": 99.0,
                                                                     "max": 100.0}
+
+
+def test_bot_cpu_counts_the_processes_it_starts() -> None:
+    """Workers are child processes: their CPU must count in the bot's, not only the parent's idle loop."""
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+    child_then_wait = (
+        "import subprocess, sys\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {burn!r}])\n"
+        "print('started', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "child.wait()\n"
+        "sys.stdin.readline()\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", child_then_wait], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert parent.stdout is not None and parent.stdin is not None
+        assert parent.stdout.readline().strip() == "started"
+        proc = psutil.Process(parent.pid)
+        before = bench._tree_cpu(proc)  # noqa: SLF001
+        assert len(before) == 2  # the parent and its worker
+        parent.stdin.write("\n")
+        parent.stdin.flush()
+        while proc.children():  # the worker burns 0.3 s of CPU, then the parent reaps it
+            psutil.wait_procs(proc.children(), timeout=5)
+        after = bench._tree_cpu(proc)  # noqa: SLF001
+        assert bench.cpu_spent(before, after) >= 0.2
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_cpu_per_photo() -> None:
+    assert bench.per_photo_ms(0.5, 200) == 2.5
+    assert bench.per_photo_ms(0.5, 0) is None
+    assert bench.per_photo_ms(None, 3) is None
