@@ -247,8 +247,12 @@ def _tree_cpu(proc: psutil.Process) -> dict[int, float]:
 
 
 def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds spent between two `_tree_cpu` readings; a process that appeared in between counts in full."""
-    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
+    """CPU seconds spent between two `_tree_cpu` readings.
+
+    Totals, not pid by pid: a worker reaped in between moves its whole CPU into its parent's reaped total,
+    so its share from before the run must still be taken off; one started in between counts in full.
+    """
+    return max(0.0, sum(after.values()) - sum(before.values()))
 
 
 def per_photo_ms(seconds: float | None, photos: int) -> float | None:

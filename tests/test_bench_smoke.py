@@ -110,6 +110,13 @@ def test_bot_cpu_counts_the_processes_it_starts() -> None:
         parent.wait()
 
 
+def test_cpu_spent_takes_off_what_a_reaped_worker_had_used_before_the_run() -> None:
+    # pid 1 is the bot (its own 1 s plus what it has reaped), pid 2 a worker that had used 5 s when the run
+    # started and exits having used 6 s: the run cost 1 s of the worker's CPU, not 6.
+    assert bench.cpu_spent({1: 1.0, 2: 5.0}, {1: 1.0 + 6.0}) == 1.0
+    assert bench.cpu_spent({1: 1.0}, {1: 1.5, 3: 0.25}) == 0.75  # a worker started during the run counts in full
+
+
 def test_cpu_per_photo() -> None:
     assert bench.per_photo_ms(0.5, 200) == 2.5
     assert bench.per_photo_ms(0.5, 0) is None
