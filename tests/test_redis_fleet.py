@@ -153,3 +153,15 @@ def test_redis_lost_mid_run_then_back(fleet, redis_server: RedisServer) -> None:
     codes = one_outcome_each(slack, after, settled(bots, after))
     assert codes == Counter({"OK": 30})
     assert zoho.token_requests == 1
+
+
+def test_an_admin_failure_is_posted_once_for_the_fleet(fleet) -> None:
+    bots, zoho, slack = fleet(USER_RATE_LIMIT="0")
+    zoho.token_error = "invalid_client"
+    sent = fire(bots, slack, 9)
+    codes = one_outcome_each(slack, sent, settled(bots, sent))
+    assert codes == Counter({"INVALID_CLIENT": 9})
+    for bot in bots:
+        assert bot.stop() == 0  # a clean stop waits for the background alert posts
+    alerts = [line for bot in bots for line in bot.output().splitlines() if "admin alert:" in line]
+    assert len(alerts) == 1, alerts

@@ -164,7 +164,9 @@ async def test_redis_down_falls_back_with_one_warning_and_rejoins(redis_server: 
         await store.aclose()
 
 
-async def test_a_wrong_password_falls_back_too(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_wrong_password_falls_back_too(redis_server: RedisServer,  # noqa: F811
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     store = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0")
     try:
         assert await store.run(lambda r: r.ping(), lambda: constant("memory")) in (True, "memory")
@@ -173,6 +175,8 @@ async def test_a_wrong_password_falls_back_too(redis_server: RedisServer) -> Non
         store2 = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0")
         assert await store2.run(lambda r: r.ping(), lambda: constant("memory")) == "memory"
         assert "wrong-password" not in repr(store2)
+        assert "unavailable (AuthenticationError)" in caplog.text
+        assert "wrong-password" not in caplog.text
         await store2.aclose()
     finally:
         await store.aclose()
