@@ -1,7 +1,9 @@
 """The per-person rate limit and the daily Zoho budget, counted once for the whole fleet in Redis.
 
 Each check is one Lua script, so it is atomic across processes: two processes can never both take the
-last slot. When Redis fails, this process's in-memory limiter answers (bot.limits).
+last slot (a script runs with no other command in between: https://redis.io/commands/eval, "Atomicity of
+scripts"). Scripts read Redis's own clock with TIME, allowed since Redis 5 replicates scripts by effects.
+When Redis fails, this process's in-memory limiter answers (bot.limits).
 """
 
 from __future__ import annotations

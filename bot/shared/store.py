@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SOCKET_TIMEOUT = 0.5  # seconds: a command must not wait long for a helper
+SOCKET_TIMEOUT = 1.0  # seconds: a command must not wait long for a helper (Redis answers in ~1 ms)
 PROBE_EVERY = 3.0  # seconds between tries while Redis is down
 PREFIX = "crmphoto:"
 
@@ -33,7 +33,9 @@ class SharedStore:
                  clock: Callable[[], float] = time.monotonic) -> None:
         options: dict[str, Any] = {}
         if url.startswith("rediss://"):
-            options["ssl_cert_reqs"] = "none"  # Heroku Key-Value Store's certificate is self-signed
+            # Heroku Key-Value Store's certificate is self-signed (FACTS.md): no verification, so no hostname check
+            # either (newer redis-py turns ssl_check_hostname on by default).
+            options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
         self.redis: Redis = Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False, **options,
