@@ -317,6 +317,18 @@ class Settings:
     zoho: ZohoSettings
     slack: SlackSettings
     access: AccessSettings
+    redis_url: Secret | None = None  # shared state for a fleet of processes; it carries the password
+
+
+def _redis_url(env: Mapping[str, str], problems: list[str]) -> Secret | None:
+    """REDIS_URL (Heroku Key-Value Store sets it): redis:// or rediss://; empty means each process alone."""
+    value = env.get("REDIS_URL", "").strip()
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss") or not urlsplit(value).hostname:
+        problems.append("REDIS_URL must look like rediss://:password@host:port (or redis:// on a private network)")
+        return None
+    return Secret(value)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -326,6 +338,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     slack = _slack(values, problems)
     zoho = _zoho(values, problems)
     access = _access(values, problems)
+    redis_url = _redis_url(values, problems)
     if problems:
         raise ConfigError(problems)
-    return Settings(zoho=zoho, slack=slack, access=access)
+    return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url)

@@ -43,6 +43,15 @@ class DailyBudget:
         self._day = ""
         self._used: dict[str, int] = defaultdict(int)
 
+    def today(self) -> str:
+        """The UTC day the counts belong to (also names the shared counter in Redis)."""
+        return self._today()
+
+    def note(self, team_id: str, used: int) -> None:
+        """Take the fleet's count from Redis, so an outage continues from it instead of from zero."""
+        self._roll()
+        self._used[team_id] = max(0, used)
+
     def _roll(self) -> None:
         day = self._today()
         if day != self._day:

@@ -14,8 +14,11 @@ from bot.access import Gate
 from bot.alerts import Alerts, ChannelSink, LogSink
 from bot.background import Background
 from bot.config import Settings
-from bot.limits import DailyBudget, SlidingWindowLimiter
+from bot.limits import Budget, DailyBudget, RateLimiter, SlidingWindowLimiter
 from bot.pipeline import Pipeline, Timing
+from bot.shared import SharedStore
+from bot.shared.limits import SharedBudget, SharedRateLimiter
+from bot.shared.marks import SharedMarks
 from bot.slack import listeners
 from bot.slack.client import build_client
 from bot.slack.directory import SlackDirectory
@@ -65,17 +68,27 @@ def create_app(
     )
     access = settings.access
     sink = ChannelSink(client, access.admin_channel_id) if access.admin_channel_id else LogSink()
+    budget: Budget = DailyBudget(access.daily_zoho_budget)
+    limiter: RateLimiter = SlidingWindowLimiter(access.user_rate_per_minute)
+    marks = None
+    if settings.redis_url is not None:
+        store = SharedStore(settings.redis_url.reveal())
+        zoho.share(store)
+        budget = SharedBudget(store, DailyBudget(access.daily_zoho_budget))
+        limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
+        marks = SharedMarks(store)
+        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency)")
     pipeline = Pipeline(
         zoho,
         Gate(access, zoho.users),
-        DailyBudget(access.daily_zoho_budget),
-        SlidingWindowLimiter(access.user_rate_per_minute),
+        budget,
+        limiter,
         SlackDirectory(client),
         timing=timing,
         max_in_flight=access.max_in_flight,
         accepting=lambda: background.accepting,
         search_modules=access.search_modules,
-        alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert")),
+        alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert"), marks),
     )
     app.error(reject_malformed)
     listeners.register(app, pipeline, background, Unfurler(client), access.unfurl_shared_channels)

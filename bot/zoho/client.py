@@ -28,10 +28,14 @@ from bot import deadline
 from bot.config import ZohoSettings
 from bot.limits import ByteBudget
 from bot.records import RecordCard, SearchHits, SearchKind
+from bot.shared import SharedStore
+from bot.shared.lease import FleetSlots
+from bot.shared.modules import SharedModuleList
+from bot.shared.token import SharedToken
 from bot.singleflight import SingleFlight
 from bot.zoho import errors
 from bot.zoho import search as zsearch
-from bot.zoho.modules import API_NAME, Module, ModuleCatalog
+from bot.zoho.modules import API_NAME, CACHE_TTL, Module, ModuleCatalog
 from bot.zoho.org import OrgDomain, web_link
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
 from bot.zoho.records import card_from_record
@@ -145,6 +149,27 @@ class ZohoClient:
         self._inflight: SingleFlight[tuple[str, str], Photo | NoPhoto] = SingleFlight()
         self.org = OrgDomain(self._fetch_org, clock=clock)
         self.users = CrmUsers(self.users_page, clock=clock)
+        self._fleet: FleetSlots | None = None
+
+    def share(self, store: SharedStore) -> None:
+        """Share the token, the module list and the concurrency cap with every process using `store`.
+
+        ZOHO_MAX_CONCURRENCY is Zoho's per-org limit, so with Redis it caps the whole fleet's calls in flight.
+        Photos themselves (and the in-process SingleFlight) stay local.
+        """
+        self.tokens.shared = SharedToken(store)
+        self.modules.shared = SharedModuleList(store, CACHE_TTL)
+        self._fleet = FleetSlots(store, self.settings.max_concurrency)
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of ZOHO_MAX_CONCURRENCY slots: this process's, and the fleet's when shared."""
+        async with self._slots:
+            if self._fleet is None:
+                yield
+                return
+            async with self._fleet.slot():
+                yield
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -322,7 +347,7 @@ class ZohoClient:
             token = await self.tokens.get()
             url = f"{token.api_domain}{path}"
             failure: errors.ZohoError
-            async with self._slots:
+            async with self._slot():
                 meter = _meter.get()
                 if meter is not None and not await meter.reserve():
                     raise errors.ZohoError(errors.BUDGET_EXHAUSTED, "the daily budget of Zoho calls is used up")

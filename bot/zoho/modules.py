@@ -8,6 +8,8 @@ standard photo modules plus any well-formed api name and let Zoho's INVALID_MODU
 A list that cannot be had right now (5xx, timeout, connection error, an answer we can't read) never
 blocks a photo: the last good list is kept, or, without one, the same fallback as for the scope, and
 the list is asked for again a minute later. Token failures still surface: no list helps without a token.
+
+With REDIS_URL a list any process fetched is shared (bot.shared.modules), so the fleet asks Zoho once.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.zoho import errors
+
+if TYPE_CHECKING:
+    from bot.shared.modules import SharedModuleList
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +126,14 @@ class ModuleCatalog:
         self._unavailable = False  # the last load failed for a reason other than the scope
         self._fallback = False  # unavailable and no good list yet: standard modules, other names passed through
         self._lock = asyncio.Lock()
+        self.shared: SharedModuleList | None = None
 
     async def resolve(self, typed: str) -> Module:
         """The module `typed` names, if it has photos; else a ModuleProblem with a suggestion."""
-        await self._load_if(lambda: self._clock() >= self._stale_at)
+        await self._load_if(lambda: self._clock() >= self._stale_at, CACHE_TTL)
         module = self._lookup(typed)
         if module is None:
-            await self._load_if(lambda: self._clock() - self._loaded_at >= EARLY_REFRESH_GAP)
+            await self._load_if(lambda: self._clock() - self._loaded_at >= EARLY_REFRESH_GAP, EARLY_REFRESH_GAP)
             module = self._lookup(typed)
         if module is None and (self._no_scope or self._fallback) and API_NAME.fullmatch(typed.strip()):
             return Module(api_name=typed.strip(), generated_type="unknown")
@@ -144,7 +150,7 @@ class ModuleCatalog:
         on every name that is not a module.
         """
         try:
-            await self._load_if(lambda: self._clock() - self._loaded_at >= CACHE_TTL)
+            await self._load_if(lambda: self._clock() - self._loaded_at >= CACHE_TTL, CACHE_TTL)
         except errors.ZohoError:
             return None
         return self._lookup(typed)
@@ -162,17 +168,33 @@ class ModuleCatalog:
             return list(STANDARD_PHOTO_MODULES)
         return [m.api_name for m in self._modules if m.has_photos]
 
-    async def _load_if(self, stale: Callable[[], bool]) -> None:
-        """Reload when `stale()`; one load at a time, so a burst of requests costs one call."""
+    async def _load_if(self, stale: Callable[[], bool], max_age: float) -> None:
+        """Reload when `stale()`; one load at a time, so a burst of requests costs one call.
+
+        A shared list younger than `max_age` is taken instead of asking Zoho.
+        """
         if not stale():
             return
         async with self._lock:
             if stale():
-                await self._load()
+                if self.shared is None:
+                    await self._load()
+                    return
+                shared = await self.shared.get_or_claim(max_age)
+                if shared is not None:
+                    self._no_scope = self._unavailable = self._fallback = False
+                    self._set([m for m in (Module.from_metadata(item) for item in shared) if m is not None])
+                    return
+                try:
+                    await self._load()
+                finally:
+                    await self.shared.done()
 
     async def _load(self) -> None:
         try:
             raw = await self._fetch()
+            if self.shared is not None:
+                await self.shared.put(raw)
         except errors.TokenError:
             raise
         except errors.ZohoError as exc:

@@ -7,6 +7,9 @@ throttle answer we stop asking until the window has passed.
 
 An early refresh that fails (timeout, 5xx, throttled, our own cap) never takes a token that is still
 valid out of service: we keep using it and try the token endpoint again after a growing pause.
+
+With REDIS_URL the token and a refresh lock are shared (bot.shared.token): one refresh serves the whole
+fleet, and the others wait for it and read the new token. Without Redis each process refreshes alone.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
 from bot.config import ZohoSettings, secure_url
 from bot.zoho import errors
+
+if TYPE_CHECKING:
+    from bot.shared.token import SharedToken
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +38,7 @@ MAX_REFRESHES_PER_WINDOW = 5  # our own cap, half of Zoho's 10
 FAILURE_PAUSE = 60.0  # after a permanent failure, answer from memory for this long
 BACKOFF_FIRST = 5.0  # after a failed early refresh, wait this long before the next try ...
 BACKOFF_CAP = 60.0  # ... doubling each time, up to this
+FLEET_WAIT = 15.0  # how long to wait for another process's refresh before refreshing ourselves
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,10 @@ class TokenManager:
         settings: ZohoSettings,
         http: httpx.AsyncClient,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedToken | None = None,
     ) -> None:
+        self.shared = shared
+        self._rejected: str | None = None
         self._settings = settings
         self._http = http
         self._clock = clock
@@ -80,17 +91,59 @@ class TokenManager:
             token = self._token
             if token is not None and self._usable_now(token):
                 return token
+            holds_lock = False
+            if self.shared is not None:
+                found, holds_lock = await self._from_fleet(token)
+                if found is not None:
+                    self._adopt(found)
+                    return found
             try:
-                new = await self._refresh()
-            except errors.TokenError as exc:
-                if token is None or not self._valid(token):
-                    raise
-                self._back_off(token, exc)
-                return token
-            self._token = new
-            self._early_failures = 0
-            self._next_early_try = float("-inf")
-            return new
+                try:
+                    new = await self._refresh()
+                except errors.TokenError as exc:
+                    if token is None or not self._valid(token):
+                        raise
+                    self._back_off(token, exc)
+                    return token
+                self._adopt(new)
+                if self.shared is not None:
+                    await self.shared.write(new.value, new.api_domain, new.scope, new.expires_at - self._clock())
+                return new
+            finally:
+                if holds_lock and self.shared is not None:
+                    await self.shared.unlock()
+
+    def _adopt(self, token: AccessToken) -> None:
+        self._token = token
+        self._early_failures = 0
+        self._next_early_try = float("-inf")
+
+    async def _from_fleet(self, own: AccessToken | None) -> tuple[AccessToken | None, bool]:
+        """(a token to use, whether we hold the fleet's refresh lock); (None, True) means: refresh now.
+
+        A fresh token another process stored wins; else we take the lock and refresh; while another process
+        holds it we keep a still-valid token, or wait (polling) for the new one, at most FLEET_WAIT seconds.
+        """
+        assert self.shared is not None
+        give_up = time.monotonic() + FLEET_WAIT
+        pause = 0.05
+        while True:
+            candidate = own if own is not None and own.value != self._rejected and self._valid(own) else None
+            stored = await self.shared.read()
+            if stored is not None and stored[0] != self._rejected:
+                value, domain, scope, life = stored
+                theirs = AccessToken(value=value, api_domain=domain, expires_at=self._clock() + life, scope=scope)
+                if self._fresh(theirs):
+                    return theirs, False
+                candidate = theirs if candidate is None or theirs.expires_at > candidate.expires_at else candidate
+            if await self.shared.lock():
+                return None, not self.shared.down
+            if candidate is not None:
+                return candidate, False  # another process is refreshing: this one is still good meanwhile
+            if time.monotonic() >= give_up:
+                return None, False
+            await asyncio.sleep(pause)
+            pause = min(0.5, pause * 1.5)
 
     def _back_off(self, token: AccessToken, exc: errors.TokenError) -> None:
         """An early refresh failed: keep `token` and pause before the next try, so commands don't each retry."""
@@ -106,7 +159,8 @@ class TokenManager:
         )
 
     def invalidate(self, token: AccessToken) -> None:
-        """Zoho rejected `token`; forget it unless a newer one has already replaced it."""
+        """Zoho rejected `token`; forget it unless a newer one has already replaced it (here or in Redis)."""
+        self._rejected = token.value
         if self._token is token:
             self._token = None
 

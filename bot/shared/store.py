@@ -1,0 +1,86 @@
+"""The Redis connection, and falling back to this process's memory whenever Redis does not answer.
+
+Redis is a help, never a dependency: any failure (down, timeout, refused password) makes the caller use
+its in-memory answer. One warning per outage; while down, Redis is tried again at most every
+PROBE_EVERY seconds, and the first answer after that rejoins the shared state (one info line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SOCKET_TIMEOUT = 1.0  # seconds: a command must not wait long for a helper (Redis answers in ~1 ms)
+PROBE_EVERY = 3.0  # seconds between tries while Redis is down
+PREFIX = "crmphoto:"
+
+
+class SharedStore:
+    """One Redis client per process; `run` gives Redis's answer or, on any failure, the fallback's."""
+
+    def __init__(self, url: str, *, timeout: float = SOCKET_TIMEOUT, probe_every: float = PROBE_EVERY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        options: dict[str, Any] = {}
+        if url.startswith("rediss://"):
+            # Heroku Key-Value Store's certificate is self-signed (FACTS.md): no verification, so no hostname check
+            # either (newer redis-py turns ssl_check_hostname on by default).
+            options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
+        self.redis: Redis = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False, **options,
+        )
+        self._probe_every = probe_every
+        self._clock = clock
+        self._down = False
+        self._next_probe = 0.0
+
+    def __repr__(self) -> str:
+        return "SharedStore(redis)"  # the URL carries the password: never shown
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    async def run(self, op: Callable[[Redis], Awaitable[T]], fallback: Callable[[], Awaitable[T]]) -> T:
+        """`op(redis)`, or `fallback()` when Redis is down or fails now; never raises a Redis error."""
+        if self._down and self._clock() < self._next_probe:
+            return await fallback()
+        try:
+            result = await op(self.redis)
+        except (TimeoutError, RedisError, OSError) as exc:
+            await self._failed(exc)
+            return await fallback()
+        if self._down:
+            self._down = False
+            log.info("shared state: Redis answers again; rejoining the other processes")
+        return result
+
+    async def _failed(self, exc: BaseException) -> None:
+        self._next_probe = self._clock() + self._probe_every
+        # Pooled connections to a Redis that went away are all dead: drop them, so the first answer after
+        # the outage is not followed by a second "outage" on each stale connection.
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.connection_pool.disconnect()
+        if not self._down:
+            self._down = True
+            log.warning("shared state: Redis is unavailable (%s); this process uses its own memory until it "
+                        "answers again", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+
+async def constant(value: T) -> T:
+    """A fallback that is just a value."""
+    return value
