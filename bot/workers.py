@@ -45,6 +45,7 @@ MAX_WORKERS = 64  # Heroku's largest dyno gets 33 from the buildpack
 SOCKET_MODE_MAX = 10  # connections Slack accepts per app in Socket Mode
 STOP_MARGIN = 10.0  # seconds past SHUTDOWN_GRACE before a worker that has not stopped is killed
 POLL = 0.05
+STOPPED_EARLY = -signal.SIGTERM  # a SIGTERM that came before the worker took over its signals: still a clean stop
 
 
 def web_concurrency(env: Mapping[str, str], problems: list[str]) -> int:
@@ -191,7 +192,7 @@ class Supervisor:
                 status = status or 1
             time.sleep(POLL)
         for number, worker in enumerate(self.workers, 1):
-            if worker.returncode != 0 and status == 0:
+            if worker.returncode not in (0, STOPPED_EARLY) and status == 0:
                 log.error("worker %d (pid %d) %s", number, worker.pid, _how(worker.returncode))
                 status = 2 if worker.returncode == 2 else 1
         return status

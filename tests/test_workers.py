@@ -154,6 +154,27 @@ def test_socket_mode_with_redis_opens_one_connection_per_worker() -> None:
     assert output.count("crmphoto connected (Socket Mode) as worker") == 2
 
 
+def test_a_refused_app_token_in_every_worker_stops_with_status_2() -> None:
+    with FakeZoho() as zoho, FakeSlackSocketMode(app_token="xapp-1-A0TEST-another-token-dummy") as slack:
+        env = bot_env(zoho, slack, free_port(), SLACK_APP_TOKEN=APP_TOKEN, WEB_CONCURRENCY="2", REDIS_URL=REDIS)
+        del env["SLACK_SIGNING_SECRET"]
+        done = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tempfile.gettempdir(),  # noqa: S603
+                              capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr  # no restart can cure it: the admin must act
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in done.stderr
+    assert "exited with status 2; stopping the others" in done.stdout
+
+
+def test_a_stop_before_the_workers_are_ready_is_still_clean(fakes) -> None:
+    zoho, slack = fakes
+    bot = BotProcess(bot_env(zoho, slack, free_port(), WEB_CONCURRENCY="2", REDIS_URL=REDIS))
+    try:
+        bot.start(ready=lambda: "HTTP mode, 2 workers" in bot.output())
+        assert bot.stop() == 0, bot.output()  # at once: the workers may still be importing
+    finally:
+        bot.stop()
+
+
 def test_malformed_web_concurrency_is_a_configuration_error(fakes) -> None:
     zoho, slack = fakes
     env = bot_env(zoho, slack, free_port(), WEB_CONCURRENCY="lots", REDIS_URL=REDIS)
