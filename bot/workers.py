@@ -165,24 +165,28 @@ class Supervisor:
             self.stop_asked = signal.Signals(signum).name
 
     def _watch(self) -> int:
+        """Poll every worker until all have exited; the first exit nobody asked for stops the others."""
         status = 0
-        forwarded = False
+        reported: set[int] = set()
         deadline: float | None = None
-        while None in [w.poll() for w in self.workers]:  # a list: every worker polled, every exit seen
+        while True:
+            running = [w.poll() is None for w in self.workers]  # a list, not any(): every exit is seen
             for number, worker in enumerate(self.workers, 1):
                 code = worker.returncode
                 if code is not None and self.stop_asked is None:  # nobody asked it to stop
                     log.error("worker %d (pid %d) %s; stopping the others so the dyno restarts",
                               number, worker.pid, _how(code))
+                    reported.add(number)
                     status = 2 if code == 2 else 1
                     self.stop_asked = "a worker's exit"
-            if self.stop_asked is not None and not forwarded:
+            if self.stop_asked is not None and deadline is None:
                 log.info("stopping on %s: %d workers finish their commands", self.stop_asked, self.count)
-                forwarded = True
                 deadline = time.monotonic() + self.settings.access.shutdown_grace + STOP_MARGIN
                 for worker in self.workers:
                     if worker.poll() is None:
                         worker.send_signal(signal.SIGTERM)
+            if not any(running):
+                break
             if deadline is not None and time.monotonic() > deadline:
                 for number, worker in enumerate(self.workers, 1):
                     if worker.poll() is None:
@@ -192,9 +196,9 @@ class Supervisor:
                 status = status or 1
             time.sleep(POLL)
         for number, worker in enumerate(self.workers, 1):
-            if worker.returncode not in (0, STOPPED_EARLY) and status == 0:
+            if worker.returncode not in (0, STOPPED_EARLY) and number not in reported:
                 log.error("worker %d (pid %d) %s", number, worker.pid, _how(worker.returncode))
-                status = 2 if worker.returncode == 2 else 1
+                status = status or (2 if worker.returncode == 2 else 1)
         return status
 
 
