@@ -191,6 +191,7 @@ class Supervisor:
                 for number, worker in enumerate(self.workers, 1):
                     if worker.poll() is None:
                         log.error("worker %d (pid %d) did not stop in time; killed", number, worker.pid)
+                        reported.add(number)
                         worker.kill()
                         worker.wait()
                 status = status or 1
