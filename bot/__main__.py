@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(known.port)
     except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
         return exc.code if isinstance(exc.code, int) else 2
-    from bot.slack.server import serve
+    from bot.workers import serve
 
     return serve()
 

@@ -1,7 +1,8 @@
 """Serving the bot: HTTP (uvicorn + Starlette) on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.
 
 `POST /slack/events` takes slash commands and interactivity payloads (Bolt checks the signature and
-answers 401 to a bad one); `GET /healthz` answers 200 for Heroku and load balancers.
+answers 401 to a bad one); `GET /healthz` answers 200 for Heroku and load balancers, with the pid of the
+worker that answered (bot/workers.py may run several behind one port).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.limits import ByteBudget
 from bot.memory import return_freed_memory
 from bot.slack.app import create_app, pooled_session
 from bot.slack.socket_connect import OneLine, TokenRefused, open_socket_url, until_stopped
+from bot.workers import inherited_socket, worker_number
 from bot.zoho import ZohoClient
 
 if TYPE_CHECKING:
@@ -61,7 +63,8 @@ def create_web_app(bolt: AsyncApp, background: Background, zoho: ZohoClient, gra
             return PlainTextResponse("malformed request body", status_code=400)
 
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok" if background.accepting else "stopping", "in_flight": len(background)})
+        return JSONResponse({"status": "ok" if background.accepting else "stopping", "in_flight": len(background),
+                             "pid": os.getpid()})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -84,9 +87,13 @@ def _http(settings: Settings, bolt: AsyncApp, background: Background, zoho: Zoho
         web, host="0.0.0.0", port=settings.slack.port, log_level="warning", access_log=False,  # noqa: S104
         timeout_graceful_shutdown=3, lifespan="on", backlog=2048,
     )
-    log.info("crmphoto listening on port %d (HTTP mode)", settings.slack.port)
+    inherited = inherited_socket()
+    if inherited is None:
+        log.info("crmphoto listening on port %d (HTTP mode)", settings.slack.port)
+    else:
+        log.info("crmphoto worker %s (pid %d) serving port %d", worker_number(), os.getpid(), settings.slack.port)
     with _stop_signals_noted():
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=None if inherited is None else [inherited])
 
 
 @contextlib.contextmanager
@@ -127,7 +134,8 @@ async def _socket_mode(settings: Settings, bolt: AsyncApp, background: Backgroun
             handler.client.wss_uri = url  # slack_sdk connects to this one instead of asking again
             connected, _ = await until_stopped(stop, handler.connect_async())
             if connected:
-                log.info("crmphoto connected (Socket Mode)")
+                worker = f" as worker {worker_number()} (pid {os.getpid()})" if worker_number() else ""
+                log.info("crmphoto connected (Socket Mode)%s", worker)
                 await stop.wait()
                 await handler.disconnect_async()
             await background.drain(settings.access.shutdown_grace)
@@ -150,11 +158,12 @@ def socket_handler(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
     return AsyncSocketModeHandler(bolt, app_token, logger=logger)
 
 
-def serve() -> int:
-    """`python -m bot serve`: check the configuration, then serve until SIGTERM or SIGINT.
+def serve(note: str | None = None) -> int:
+    """Serve in this process (alone, or as one of bot.workers' workers) until SIGTERM or SIGINT.
 
-    Exit status: 0 after a requested stop, 2 when the configuration or Slack's answer to the app token
-    means it can never work without an admin's fix.
+    `note` is logged once after logging is set up (why WEB_CONCURRENCY was not followed). Exit status: 0 after
+    a requested stop, 2 when the configuration or Slack's answer to the app token means it can never work
+    without an admin's fix.
     """
     try:
         settings = load_settings()
@@ -162,6 +171,8 @@ def serve() -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging()
+    if note:
+        log.info(note)
     if not return_freed_memory():
         log.info("not glibc: resident memory may stay above PHOTO_MEMORY_MB after bursts of big photos")
     # Bolt would read the token from the environment again and warn that our client overrides it.
