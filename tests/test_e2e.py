@@ -488,3 +488,14 @@ def test_names_with_mentions_are_escaped_in_the_caption_and_the_list(bot, fakes)
     assert len(blobs) == 2
     for blob in blobs:
         assert not any(m in blob for m in MENTIONS), blob
+
+
+def test_a_fresh_bot_asks_slack_who_it_is_once_not_once_per_request_of_its_first_burst() -> None:
+    with FakeZoho() as zoho, FakeSlack(bot_token=harness.BOT_TOKEN) as slack, \
+            BotProcess(bot_env(zoho, slack, free_port(), USER_RATE_LIMIT="0")) as fresh:
+        assert slack.count("auth.test") == 1  # asked at start-up, before /healthz answered
+        channel = new_channel(slack)
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            list(pool.map(lambda _: command(fresh, slack, "Contacts 1", channel), range(20)))
+        finished(fresh, channel, count=20, timeout=30)
+        assert slack.count("auth.test") == 1

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.access import Gate
 from bot.alerts import Alerts, ChannelSink, LogSink
@@ -41,11 +42,29 @@ async def pooled_session(bolt: AsyncApp) -> AsyncIterator[None]:
     # a hung call would wait aiohttp's default 5 minutes and the timeout retries would never start.
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT))
     bolt.client.session = session
+    await warm_authorization(bolt)
     try:
         yield
     finally:
         bolt.client.session = None
         await session.close()
+
+
+async def warm_authorization(bolt: AsyncApp) -> None:
+    """Ask Slack who the bot is once at start-up, before the first burst of commands.
+
+    Bolt's single-team authorization calls auth.test on the first request and caches the answer, but without
+    sharing one call: a fresh worker (after every deploy and daily restart) hit by a burst made one auth.test per
+    request and its acks waited for them (docs/performance.md, issue 11). If Slack does not answer now, Bolt asks
+    on the first request as before.
+    """
+    for middleware in getattr(bolt, "_async_middleware_list", ()):
+        if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
+            try:
+                middleware.auth_test_result = await bolt.client.auth_test()
+            except Exception as exc:  # noqa: BLE001 - Bolt will ask again when the first request comes
+                log.warning("slack: auth.test at start-up failed (%s); Bolt will ask on the first request",
+                            type(exc).__name__)
 
 
 async def reject_malformed(error: Exception) -> BoltResponse:
