@@ -38,7 +38,6 @@ import operator
 import os
 import platform
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -48,7 +47,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from bot.fakes import harness
@@ -430,23 +428,11 @@ class _Sampler:
 class _NullBotProcess(BotProcess):
     """`python -m bench.nullbot` instead of the bot, with the same environment (see bench/nullbot.py)."""
 
-    def start(self, wait: float = 20.0) -> _NullBotProcess:
-        env = {**self.env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), self.env.get("PYTHONPATH")]))}
-        self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "bench.nullbot"], env=env, cwd=self.cwd,
-            stdout=self._log, stderr=subprocess.STDOUT,  # noqa: SLF001
-        )
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"null bot exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"null bot did not start in {wait}s:\n{self.output()}")
+    module = "bench.nullbot"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        path = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        super().__init__({**env, "PYTHONPATH": path})
 
 
 # --------------------------------------------------------------------------------------------- the run

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlencode, urlsplit
@@ -171,8 +171,11 @@ def bot_env(zoho: FakeZoho, slack: FakeSlack, port: int, **extra: str) -> dict[s
 class BotProcess:
     """`python -m bot` as a subprocess; output goes to a temporary file readable with `output()`."""
 
-    def __init__(self, env: dict[str, str], cwd: str | Path | None = None) -> None:
+    module = "bot"  # what `python -m` runs (the benchmark's calibration runs a stand-in)
+
+    def __init__(self, env: dict[str, str], cwd: str | Path | None = None, args: Sequence[str] = ()) -> None:
         self.env = env
+        self.args = tuple(args)  # the mode and its options after `python -m bot` (none: serve)
         self.port = int(env["PORT"])
         self.cwd = str(cwd or tempfile.gettempdir())  # no stray .env from the checkout
         self._log = tempfile.NamedTemporaryFile(prefix="crmphoto-bot-", suffix=".log", delete=False)  # noqa: SIM115
@@ -182,6 +185,10 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def command(self) -> str:
+        return " ".join(("python -m", self.module, *self.args))
+
     def healthy(self) -> bool:
         try:
             return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
@@ -189,19 +196,20 @@ class BotProcess:
             return False
 
     def start(self, wait: float = 20.0, ready: Callable[[], bool] | None = None) -> Self:
-        """Start `python -m bot` and wait until `ready()` (by default: /healthz answers 200)."""
+        """Start `python -m bot [args]` and wait until `ready()` (by default: /healthz answers 200)."""
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "bot"], env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", self.module, *self.args], env=self.env, cwd=self.cwd, stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         ready = ready or self.healthy
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"bot exited with {self.proc.returncode}:\n{self.output()}")
+                raise RuntimeError(f"{self.command} exited with {self.proc.returncode}:\n{self.output()}")
             if ready():
                 return self
             time.sleep(0.05)
-        raise RuntimeError(f"bot did not start in {wait}s:\n{self.output()}")
+        raise RuntimeError(f"{self.command} did not start in {wait}s:\n{self.output()}")
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.proc is None:

@@ -16,11 +16,12 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.deliver import Outcome
+from bot.deliver import DeliveryError, Outcome
 from bot.pipeline import Ticket
 from bot.request import SearchRequest
 from bot.slack.blocks import choice_blocks
 from bot.slack.choices import choice_value
+from bot.slack.upload import open_dm
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,11 @@ class SlackReplier:
 
     async def _via_dm(self, message: dict[str, Any], ref: str) -> bool:
         try:
-            opened = await self.client.conversations_open(users=self.user_id)
-            dm = (opened.get("channel") or {}).get("id")
-            if not dm:
-                return False
+            dm = await open_dm(self.client, self.user_id)
             await self.client.chat_postMessage(channel=dm, **message)
+        except DeliveryError as error:
+            log.warning("command %s: the reply by DM failed too (%s)", ref, error.detail)
+            return False
         except Exception as exc:  # noqa: BLE001
             log.warning("command %s: the reply by DM failed too (%s)", ref, _error_code(exc))
             return False

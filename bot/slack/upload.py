@@ -129,15 +129,20 @@ class SlackDestination:
         return True
 
     async def _open_dm(self) -> str:
-        try:
-            response = await self.client.conversations_open(users=self.user_id)
-        except Exception as exc:  # noqa: BLE001
-            code = slack_error(exc)
-            raise DeliveryError("not_in_channel", f"conversations.open: {code}") from None
-        channel = response.get("channel") or {}
-        if not channel.get("id"):
-            raise DeliveryError("not_in_channel", "conversations.open gave no channel id")
-        return str(channel["id"])
+        return await open_dm(self.client, self.user_id)
+
+
+async def open_dm(client: AsyncWebClient, user_id: str) -> str:
+    """The id of the bot's DM with `user_id`; DeliveryError (not_in_channel) when Slack won't open one."""
+    try:
+        response = await client.conversations_open(users=user_id)
+    except Exception as exc:  # noqa: BLE001
+        code = slack_error(exc)
+        raise DeliveryError("not_in_channel", f"conversations.open: {code}") from None
+    channel = response.get("channel") or {}
+    if not channel.get("id"):
+        raise DeliveryError("not_in_channel", "conversations.open gave no channel id")
+    return str(channel["id"])
 
 
 def _detail(exc: Exception) -> str:

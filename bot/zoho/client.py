@@ -263,7 +263,7 @@ class ZohoClient:
                 raise errors.ZohoError(errors.RECORD_NOT_FOUND, "Zoho has no such record", status=204,
                                        details={"id": rid})
             body = await self._read_limited(response)
-        answer = _json(body, "record answer")
+        answer = errors.json_answer(body, "record answer")
         data = answer.get("data") if isinstance(answer, dict) else None
         item = data[0] if isinstance(data, list) and data else None
         card = card_from_record(module, item, record_id=rid, link=await self.record_link(module, rid))
@@ -306,7 +306,7 @@ class ZohoClient:
     async def _fetch_modules(self) -> list[dict[str, Any]]:
         async with self._get(f"/crm/{self.settings.api_version}/settings/modules") as response:
             body = await self._read_limited(response)
-        data = _json(body, "module list")
+        data = errors.json_answer(body, "module list")
         modules = data.get("modules") if isinstance(data, dict) else None
         if not isinstance(modules, list):
             raise errors.ZohoError(errors.INVALID_RESPONSE, "module list has no 'modules'", status=200)
@@ -394,11 +394,3 @@ def _api_name(module: Module) -> str:
     if not API_NAME.fullmatch(module.api_name):
         raise errors.ZohoError(errors.UNKNOWN_MODULE, "not a module api name")
     return module.api_name
-
-
-def _json(body: bytes, what: str) -> Any:
-    """A 200's JSON body, or INVALID_RESPONSE naming what it should have been."""
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise errors.ZohoError(errors.INVALID_RESPONSE, f"{what} is not JSON", status=200) from None

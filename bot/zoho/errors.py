@@ -7,6 +7,7 @@ each one. Nothing here ever holds a token or the client secret.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.codes import Code
@@ -79,3 +80,11 @@ class ModuleProblem(ZohoError):
         self.photo_modules = photo_modules
         self.suggestion = suggestion
         super().__init__(code, f"{typed!r} is not a module with photos")
+
+
+def json_answer(body: bytes, what: str) -> Any:
+    """A 200's JSON body, or INVALID_RESPONSE naming what it should have been."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ZohoError(INVALID_RESPONSE, f"{what} is not JSON", status=200) from None

@@ -10,7 +10,6 @@ cannot be had, links are left out (never an error) and it is asked again at most
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -29,10 +28,7 @@ DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 
 def domain_from_body(body: bytes) -> str | None:
     """`org[0].domain_name` of Zoho's answer; None when the org has none (or an unusable one)."""
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        raise errors.ZohoError(errors.INVALID_RESPONSE, "org answer is not JSON", status=200) from None
+    answer = errors.json_answer(body, "org answer")
     orgs = answer.get("org") if isinstance(answer, dict) else None
     if not isinstance(orgs, list) or not orgs or not isinstance(orgs[0], dict):
         raise errors.ZohoError(errors.INVALID_RESPONSE, "org answer has no 'org'", status=200)

@@ -11,7 +11,6 @@ or of the wrong shape are refused here, before a credit is spent.
 
 from __future__ import annotations
 
-import json
 import re
 
 from bot.records import RecordCard, SearchHits, SearchKind
@@ -67,10 +66,7 @@ def not_enabled(module: Module, cause: errors.ZohoError) -> errors.ZohoError:
 
 def hits_from_body(module: Module, body: bytes, limit: int) -> SearchHits:
     """The first `limit` cards of a 200 answer, with how many Zoho returned and whether it has more."""
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        raise errors.ZohoError(errors.INVALID_RESPONSE, "search answer is not JSON", status=200) from None
+    answer = errors.json_answer(body, "search answer")
     data = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(data, list):
         raise errors.ZohoError(errors.INVALID_RESPONSE, "search answer has no 'data'", status=200)

@@ -10,7 +10,6 @@ Addresses are compared casefolded and never logged.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 
@@ -24,10 +23,7 @@ MAX_PAGES = 100  # 20,000 users: beyond it something is wrong with the answers, 
 
 def page_of_users(body: bytes) -> tuple[frozenset[str], bool]:
     """(casefolded emails of the active users on this page, whether more pages follow)."""
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        raise errors.ZohoError(errors.INVALID_RESPONSE, "users answer is not JSON", status=200) from None
+    answer = errors.json_answer(body, "users answer")
     users = answer.get("users") if isinstance(answer, dict) else None
     if not isinstance(users, list):
         raise errors.ZohoError(errors.INVALID_RESPONSE, "users answer has no 'users'", status=200)
