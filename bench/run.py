@@ -139,8 +139,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "throughput", Config(commands=600, concurrency=200, zoho_concurrency=25),
             (
-                Target("photos per second, ZOHO_MAX_CONCURRENCY=25, Zoho 300 ms", ("throughput_per_s",), ">=", 80,
-                       "/s"),
+                # Steady state: the run's first 0.6 s (nothing can finish before Zoho + Slack answer) and its
+                # drain are not throughput; the whole-run figure is reported beside it (see steady_rate).
+                Target("photos per second, steady, ZOHO_MAX_CONCURRENCY=25, Zoho 300 ms",
+                       ("throughput_steady_per_s",), ">=", 80, "/s"),
                 Target("ack p99, 200 in flight, ZOHO_MAX_CONCURRENCY=25", ("ack_ms", "p99"), "<", 50, "ms"),
                 Target("bot CPU per photo (all its processes)", ("cpu_ms_per_photo",), "<=", 3, "ms"),
             ),
@@ -149,11 +151,12 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "steady", Config(commands=200, concurrency=50),
             (
-                # The photo and the record's fields (for the caption), fetched side by side.
-                Target("Zoho CRM calls per command (measured run)", ("zoho", "crm_calls_per_command"), "==", 2),
+                # The photo and the record's fields (for the caption), fetched side by side; fields asked for while
+                # a Zoho slot is awaited share one call (bot/zoho/batch.py), so under load it is fewer than 2.
+                Target("Zoho CRM calls per command (measured run)", ("zoho", "crm_calls_per_command"), "<=", 2),
                 Target("token refreshes per run (warm-up included)", ("zoho", "token_requests_total"), "==", 1),
             ),
-            "Module list, org and token cached: a photo and a fields call per command, one token for the whole run.",
+            "Module list, org and token cached: a photo and at most one fields call per command, one token.",
         ),
         Scenario(
             "memory", Config(commands=200, concurrency=100, photo_kb=1024),
@@ -171,6 +174,21 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 # --------------------------------------------------------------------------------------------- helpers
+
+
+def steady_rate(done: Sequence[float], cut: float = 0.1) -> float:
+    """Completions per second between the `cut` and 1 − `cut` quantiles of the completion times.
+
+    Photos/s over the whole run (first send → last completion) also counts the fill, when nothing can finish
+    before Zoho's and Slack's latencies have passed (0.6 s here), and the drain: at 600 commands and a cap
+    allowing 83/s that alone caps the whole-run figure near 77/s for any bot (the null bot measures it).
+    """
+    times = sorted(done)
+    if len(times) < 10:
+        return 0.0
+    lo, hi = int(len(times) * cut), int(len(times) * (1 - cut)) - 1
+    span = times[hi] - times[lo]
+    return (hi - lo) / span if span > 0 else 0.0
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float | None]:
@@ -607,6 +625,7 @@ class _Run:
             "e2e_ms": percentiles(e2e),
             "overhead_ms": percentiles([v - ideal for v in e2e]),
             "throughput_per_s": round(throughput, 1),
+            "throughput_steady_per_s": round(steady_rate([c.done_at for c in photos if c.done_at is not None]), 1),
             "duration_s": round(wall, 2),
             "zoho": {
                 "token_requests_run": self.zoho.token_requests,
@@ -702,7 +721,8 @@ def format_table(r: dict[str, Any]) -> str:
         ("e2e ms p50/p95/p99", " / ".join(_fmt(e2e[k]) for k in ("p50", "p95", "p99"))),
         ("overhead ms p50/p95/p99", " / ".join(_fmt(over[k]) for k in ("p50", "p95", "p99"))
          + f"  (ideal {_fmt(r['ideal_ms'])} ms)"),
-        ("throughput", f"{_fmt(r['throughput_per_s'])} photos/s  (run {_fmt(r['duration_s'])} s)"),
+        ("throughput", f"{_fmt(r['throughput_steady_per_s'])} photos/s steady, {_fmt(r['throughput_per_s'])} "
+                       f"over the whole run ({_fmt(r['duration_s'])} s)"),
         ("zoho", f"token requests {z['token_requests_run']} in run, {z['token_requests_total']} incl. warm-up; "
                  f"{z['crm_calls_per_command']} CRM calls/command ({z['photo_calls']} photo, "
                  f"{z['record_calls']} fields, {z['module_calls']} modules, {z['org_calls']} org); "

@@ -125,6 +125,7 @@ class _TeamMeter:
     def __init__(self, budget: Budget, team: str) -> None:
         self.budget = budget
         self.team = team
+        self.account = team  # whose credits: a shared (batched) Zoho call only serves commands of one workspace
         self.calls = 0
 
     async def reserve(self) -> bool:

@@ -18,7 +18,8 @@ from bench import run as bench
 TOP_KEYS = {
     "scenario", "bot", "config", "ideal_ms", "commands", "acked_200", "completed", "explained", "refused",
     "failed_ack", "missing", "ack_ms", "ack_over_3s", "ack_non_200", "ack_slow_or_failed", "e2e_ms", "overhead_ms",
-    "throughput_per_s", "duration_s", "zoho", "slack", "bot_rss_mb", "cpu", "targets", "machine",
+    "throughput_per_s", "throughput_steady_per_s", "duration_s", "zoho", "slack", "bot_rss_mb", "cpu", "targets",
+    "machine",
     "cpu_ms_per_photo", "fakes_cpu_ms_per_photo",
 }
 PERCENTILES = {"p50", "p95", "p99", "max"}
@@ -59,7 +60,7 @@ def test_smoke_run_completes_every_command_and_reports_every_number() -> None:
 def test_every_scenario_has_a_preset_and_targets_that_name_real_metrics() -> None:
     assert set(bench.SCENARIOS) == {"ack", "ack-slow-zoho", "overhead", "throughput", "steady", "memory", "memory-10mb"}
     sample = {"ack_ms": {"p99": 1.0}, "cpu_ms_per_photo": 1.0,
-              "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_per_s": 1.0,
+              "ack_slow_or_failed": 0, "overhead_ms": {"p50": 1.0}, "throughput_steady_per_s": 1.0,
               "zoho": {"crm_calls_per_command": 1.0, "token_requests_total": 1}, "bot_rss_mb": {"peak": 1.0}}
     for scenario in bench.SCENARIOS.values():
         assert scenario.targets
@@ -78,6 +79,14 @@ def test_percentiles() -> None:
     assert bench.percentiles([]) == {"p50": None, "p95": None, "p99": None, "max": None}
     assert bench.percentiles([float(i) for i in range(1, 101)]) == {"p50": 50.5, "p95": 95.0, "p99": 99.0,
                                                                     "max": 100.0}
+
+
+def test_steady_rate_leaves_out_the_fill_and_the_drain() -> None:
+    # 100 completions: none in the first 0.6 s (latency), then 80/s, then a slow tail of 5 over 2 s.
+    done = [0.6 + i / 80 for i in range(95)] + [2.0 + 0.4 * i for i in range(1, 6)]
+    assert bench.steady_rate(done) == pytest.approx(80, rel=0.01)
+    assert 100 / done[-1] < 40  # what first-send-to-last-completion would say
+    assert bench.steady_rate(done[:5]) == 0.0  # too few to say
 
 
 def test_bot_cpu_counts_the_processes_it_starts() -> None:

@@ -29,6 +29,11 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
 - `GET /crm/{v}/{module}/{id}` ("Get Records", https://www.zoho.com/crm/developer/docs/api/v8/get-records.html):
   `{"data": [{...fields, "id"}]}`; INVALID_DATA for an unknown id, 204 for a record scripted with
   `exists=False` (assumed: no doc says what a deleted record answers).
+- `GET /crm/{v}/{module}?ids=a,b&fields=X,Y` (the list form of the same "Get Records" page): `fields` is
+  mandatory there (REQUIRED_PARAM_MISSING without it; at most 50 names); answers
+  `{"data": [{requested fields…, "id"}], "info": {…}}` with the ids it has, in the order asked, and 204 when it has
+  none. Assumed, not documented: a field the module lacks (see `field_names`) gives INVALID_DATA with the
+  field's api name; more than 100 ids gives LIMIT_EXCEEDED; an id it lacks is left out rather than failing.
 - `GET /crm/{v}/org` ("Organization API", https://www.zoho.com/crm/developer/docs/api/v8/get-org-data.html):
   `{"org": [{"domain_name", "id", "company_name"}]}`; `org_domain = None` sends `domain_name: null`;
   OAUTH_SCOPE_MISMATCH when `scope_for_org` is False (scope `ZohoCRM.org.READ`).
@@ -51,6 +56,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import web
 
@@ -79,11 +85,14 @@ ERRORS: dict[str, tuple[int, str]] = {
 # Codes only the search endpoint gives (OAS `module_search.json`), kept apart: ERRORS is the photo page's list.
 SEARCH_ERRORS: dict[str, tuple[int, str]] = {
     "INVALID_QUERY": (400, "Invalid query formed"),
+    "REQUIRED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
+    "LIMIT_EXCEEDED": (400, "limit exceeded"),
     "EXPECTED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
 }
 ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS}
 
 RECORD_PATH = re.compile(r"/crm/[^/]+/(?!settings/)[A-Za-z][A-Za-z0-9_]*/(?!search$)[^/]+")
+RECORDS_PATH = re.compile(r"/crm/[^/]+/(?!org$|users$|settings$)[A-Za-z][A-Za-z0-9_]*")
 ORG_PATH = re.compile(r"/crm/[^/]+/org")
 USERS_PATH = re.compile(r"/crm/[^/]+/users")
 CRITERIA = re.compile(r"\([A-Za-z][A-Za-z0-9_]*:[a-z_]+:[^()]+\)")
@@ -99,6 +108,20 @@ TINY_JPEG = bytes.fromhex(
     "e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9"
 )
 
+
+# The standard fields each module of the fake org has (Zoho CRM's standard fields; a custom module has Name,
+# Email and Owner). A record's scripted fields are added to its module's.
+FIELD_NAMES: dict[str, set[str]] = {
+    "Leads": {"Full_Name", "First_Name", "Last_Name", "Company", "Email", "Designation", "Phone", "Mobile"},
+    "Contacts": {"Full_Name", "First_Name", "Last_Name", "Account_Name", "Email", "Title", "Phone", "Mobile"},
+    "Accounts": {"Account_Name", "Phone", "Website"},
+    "Deals": {"Deal_Name", "Account_Name", "Stage"},
+    "Products": {"Product_Name"},
+    "Vendors": {"Vendor_Name", "Email", "Phone"},
+}
+CUSTOM_FIELD_NAMES = {"Name", "Email", "Owner"}
+MAX_LIST_IDS = 100
+MAX_LIST_FIELDS = 50
 
 DISPLAY_FIELDS = {"Leads": "Full_Name", "Contacts": "Full_Name", "Accounts": "Account_Name", "Deals": "Deal_Name",
                   "Tasks": "Subject", "Products": "Product_Name", "Vendors": "Vendor_Name"}
@@ -186,6 +209,7 @@ class FakeZoho(ThreadedServer):
         self._token_times: deque[float] = deque()
         self._valid_tokens: set[str] = set()
         self.seen: list[Seen] = []
+        self.field_names: dict[str, set[str]] = {module: set(names) for module, names in FIELD_NAMES.items()}
         self.token_requests = 0
         self.token_grants: list[str] = []
         self.tokens_issued = 0
@@ -232,8 +256,15 @@ class FakeZoho(ThreadedServer):
             return sum(1 for s in self.seen if s.path.endswith("/search"))
 
     def record_calls(self) -> int:
+        """Get Records calls: one record by its path, or a list by `ids=`."""
         with self._lock:
-            return sum(1 for s in self.seen if RECORD_PATH.fullmatch(s.path))
+            return sum(1 for s in self.seen if RECORD_PATH.fullmatch(s.path) or RECORDS_PATH.fullmatch(s.path))
+
+    def records_list_calls(self) -> list[list[str]]:
+        """The ids each list call (`GET /{module}?ids=…`) named, in order."""
+        with self._lock:
+            seen = [s for s in self.seen if RECORDS_PATH.fullmatch(s.path)]
+        return [parse_qs(s.query).get("ids", [""])[0].split(",") for s in seen]
 
     def org_calls(self) -> int:
         with self._lock:
@@ -257,6 +288,7 @@ class FakeZoho(ThreadedServer):
         app.router.add_route("*", "/crm/{version}/settings/modules", self._modules)
         app.router.add_route("*", "/crm/{version}/org", self._org)
         app.router.add_route("*", "/crm/{version}/users", self._users)
+        app.router.add_route("*", "/crm/{version}/{module}", self._records_list)
         app.router.add_route("*", "/crm/{version}/{module}/search", self._search)
         app.router.add_route("*", "/crm/{version}/{module}/{record}/photo", self._photo)
         app.router.add_route("*", "/crm/{version}/{module}/{record}", self._record_get)
@@ -416,6 +448,39 @@ class FakeZoho(ThreadedServer):
 
     async def _record_get(self, request: web.Request) -> web.StreamResponse:
         return await self._crm("record", request, self._answer_record)
+
+    async def _records_list(self, request: web.Request) -> web.StreamResponse:
+        return await self._crm("record", request, self._answer_records_list)
+
+    def _answer_records_list(self, request: web.Request) -> web.StreamResponse:
+        module = request.match_info["module"]
+        problem = self._module_problem(module)
+        if problem is not None:
+            return problem
+        fields = [f for f in request.query.get("fields", "").split(",") if f]
+        if not fields:
+            return self._error("REQUIRED_PARAM_MISSING", details={"param_name": "fields"})
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if len(fields) > MAX_LIST_FIELDS or len(ids) > MAX_LIST_IDS:
+            return self._error("LIMIT_EXCEEDED", details={"param_name": "fields" if ids else "ids"})
+        if not all(i.isdigit() for i in ids):
+            return self._error("INVALID_DATA", details={"param_name": "ids"})
+        custom = any(m["api_name"] == module and m.get("generated_type") == "custom" for m in self.modules)
+        with self._lock:
+            known = set(CUSTOM_FIELD_NAMES if custom else self.field_names.get(module, set()))
+            chosen = [(rid, self.records.get((module, rid), self.default_record)) for rid in ids]
+        for _, record in chosen:
+            if record is not None:
+                known |= set(record.fields)
+        unknown = next((f for f in fields if f not in known), None)
+        if unknown is not None:
+            return self._error("INVALID_DATA", message="invalid field api name", details={"api_name": unknown})
+        data = [{**{f: r.fields.get(f) for f in fields}, "id": rid} for rid, r in chosen
+                if r is not None and r.exists and r.error is None]
+        if not data:
+            return web.Response(status=204)
+        return web.json_response({"data": data, "info": {"per_page": 200, "count": len(data), "page": 1,
+                                                         "more_records": False}})
 
     def _module_problem(self, module: str) -> web.Response | None:
         known = {m["api_name"]: m for m in self.modules}

@@ -16,11 +16,11 @@ import random
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 
@@ -35,10 +35,11 @@ from bot.shared.token import SharedToken
 from bot.singleflight import SingleFlight
 from bot.zoho import errors
 from bot.zoho import search as zsearch
+from bot.zoho.batch import Batch, Batcher
 from bot.zoho.modules import API_NAME, CACHE_TTL, Module, ModuleCatalog
 from bot.zoho.org import OrgDomain, web_link
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
-from bot.zoho.records import card_from_record
+from bot.zoho.records import card_fields, card_from_record
 from bot.zoho.token import TokenManager
 from bot.zoho.users import CrmUsers
 
@@ -46,9 +47,18 @@ log = logging.getLogger(__name__)
 
 WHOLE_SECONDS = re.compile(r"[0-9]+", re.ASCII)
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
+# Record ids in one Get Records call: v8's page gives no number; 100 is the most Zoho's older API documented for
+# a list of ids (getRecordById's `idlist`), and a list of 100 ids stays far below URL length limits.
+MAX_IDS = 100
+Target = Callable[[], tuple[str, dict[str, str] | None]]  # (path, query params), asked for when the call is sent
+
 
 class CallMeter(Protocol):
-    """Decides, just before each Zoho call is sent, whether it may be (credits are the company's)."""
+    """Decides, just before each Zoho call is sent, whether it may be (credits are the company's).
+
+    A meter may name an `account` (whose credits it spends): calls are only ever shared between commands
+    of one account.
+    """
 
     async def reserve(self) -> bool: ...
 
@@ -150,6 +160,8 @@ class ZohoClient:
         self.org = OrgDomain(self._fetch_org, clock=clock)
         self.users = CrmUsers(self.users_page, clock=clock)
         self._fleet: FleetSlots | None = None
+        self._cards: Batcher[dict[str, Any]] = Batcher(self._fetch_cards)
+        self._unbatchable: set[str] = set()  # modules whose list call Zoho refused: read one record at a time
 
     def share(self, store: SharedStore) -> None:
         """Share the token, the module list and the concurrency cap with every process using `store`.
@@ -251,25 +263,57 @@ class ZohoClient:
         return replace(hits, cards=cards)
 
     async def record_card(self, module: Module, record_id: str) -> RecordCard:
-        """One record's name, identifying field and web link (`GET /crm/{v}/{module}/{id}`).
+        """One record's name, identifying field and web link.
 
-        Zoho's "Get Records" page makes `fields` mandatory only for lists, so the single record is
-        asked for whole: naming fields a module lacks would be an error.
+        Cards asked for while a Zoho slot is awaited share one call (bot.zoho.batch): a lone one is
+        `GET /crm/{v}/{module}/{id}`, several are `GET /crm/{v}/{module}?ids=…&fields=…` ("Get Records":
+        the list form needs `fields`, so only modules whose caption fields are known are batched).
         """
         rid = clean_record_id(record_id)
-        path = f"/crm/{self.settings.api_version}/{_api_name(module)}/{rid}"
-        async with self._get(path) as response:
-            if response.status_code == 204:
-                raise errors.ZohoError(errors.RECORD_NOT_FOUND, "Zoho has no such record", status=204,
-                                       details={"id": rid})
-            body = await self._read_limited(response)
-        answer = errors.json_answer(body, "record answer")
-        data = answer.get("data") if isinstance(answer, dict) else None
-        item = data[0] if isinstance(data, list) and data else None
+        _api_name(module)
+        fields = card_fields(module)
+        limit = MAX_IDS if fields is not None and module.api_name not in self._unbatchable else 1
+        meter = _meter.get()
+        item = await self._cards.get((module, getattr(meter, "account", None)), rid, limit)
+        if item is None:
+            raise errors.ZohoError(errors.RECORD_NOT_FOUND, "Zoho has no such record", status=204, details={"id": rid})
         card = card_from_record(module, item, record_id=rid, link=await self.record_link(module, rid))
         if card is None:
             raise errors.ZohoError(errors.INVALID_RESPONSE, "record answer has no 'data'", status=200)
         return card
+
+    async def _fetch_cards(self, group: Hashable, batch: Batch[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The records a batch names, by id (ids Zoho does not return are left out)."""
+        module, _ = cast(tuple[Module, object], group)
+        base = f"/crm/{self.settings.api_version}/{module.api_name}"
+        asked: tuple[str, ...] = ()
+
+        def target() -> tuple[str, dict[str, str] | None]:
+            nonlocal asked
+            asked = batch.close()
+            if len(asked) == 1:
+                return f"{base}/{asked[0]}", None
+            return base, {"ids": ",".join(asked), "fields": ",".join(card_fields(module) or ())}
+
+        try:
+            async with self._get(target) as response:
+                if response.status_code == 204:
+                    return {}
+                body = await self._read_limited(response)
+        except errors.ZohoError as exc:
+            if len(asked) > 1 and exc.status == 400 and module.api_name not in self._unbatchable:
+                self._unbatchable.add(module.api_name)
+                log.warning("zoho: %s refused a list of %d records (%s); its records are read one at a time from now",
+                            module.api_name, len(asked), exc.code)
+            raise
+        answer = errors.json_answer(body, "record answer")
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, list):
+            raise errors.ZohoError(errors.INVALID_RESPONSE, "record answer has no 'data'", status=200)
+        items = [item for item in data if isinstance(item, dict)]
+        if len(asked) == 1:
+            return {asked[0]: items[0]} if items else {}
+        return {str(item.get("id")): item for item in items if str(item.get("id")) in asked}
 
     async def record_link(self, module: Module, record_id: str) -> str | None:
         """The record in Zoho CRM's web UI, or None when the org's domain name is not known."""
@@ -334,26 +378,28 @@ class ZohoClient:
         return b"".join(chunks)
 
     @asynccontextmanager
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> AsyncIterator[httpx.Response]:
+    async def _get(self, path: str | Target, params: dict[str, str] | None = None) -> AsyncIterator[httpx.Response]:
         """A successful (2xx) streamed response for `path`, after token refresh and retries.
 
         `params` travel only in the query string, percent-encoded by httpx (0.28 and later encode a
-        typed `%` too: encode/httpx#3187).
+        typed `%` too: encode/httpx#3187). A `Target` gives the path and params at the moment the call is
+        sent, once a slot is held (a batch stays open until then).
         """
         started = self._clock()
         attempt = 0
         refreshed = False
         while True:
             token = await self.tokens.get()
-            url = f"{token.api_domain}{path}"
             failure: errors.ZohoError
             async with self._slot():
                 meter = _meter.get()
                 if meter is not None and not await meter.reserve():
                     raise errors.ZohoError(errors.BUDGET_EXHAUSTED, "the daily budget of Zoho calls is used up")
+                where, query = path() if callable(path) else (path, params)
                 try:
                     request = self._http.build_request(
-                        "GET", url, params=params, headers={"Authorization": f"Zoho-oauthtoken {token.value}"}
+                        "GET", f"{token.api_domain}{where}", params=query,
+                        headers={"Authorization": f"Zoho-oauthtoken {token.value}"},
                     )
                     response = await self._http.send(request, stream=True)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -33,6 +33,17 @@ CUSTOM_DISPLAY_FIELD = "Name"  # every custom module has this mandatory field
 # The field that best tells records of one module apart, tried before the generic ones.
 DETAIL_FIELDS = {"Contacts": "Account_Name", "Leads": "Company", "Deals": "Account_Name"}
 GENERIC_DETAILS = ("Email", "Title", "Designation")
+# What a caption reads, by standard module: Zoho's standard field api names, which every org has. A list call
+# (`ids=`) must name its fields, and naming one a module lacks is an error, so a custom module (whose fields
+# vary per org) is never asked for in a list: it is read one record at a time, whole.
+CARD_FIELDS = {
+    "Contacts": ("Full_Name", "First_Name", "Last_Name", "Account_Name", "Email", "Title"),
+    "Leads": ("Full_Name", "First_Name", "Last_Name", "Company", "Email", "Designation"),
+    "Accounts": ("Account_Name",),
+    "Deals": ("Deal_Name", "Account_Name"),
+    "Products": ("Product_Name",),
+    "Vendors": ("Vendor_Name", "Email"),
+}
 
 
 def text(value: Any) -> str:
@@ -52,6 +63,15 @@ def display_field(module: Module) -> str:
     if module.api_name in DISPLAY_FIELDS:
         return DISPLAY_FIELDS[module.api_name]
     return CUSTOM_DISPLAY_FIELD
+
+
+def card_fields(module: Module) -> tuple[str, ...] | None:
+    """The fields a caption needs from a record of `module`, or None when they are not known in advance."""
+    fields = CARD_FIELDS.get(module.api_name)
+    if fields is None:
+        return None
+    shown = module.display_field
+    return fields if not shown or shown in fields else (shown, *fields)
 
 
 def record_name(module: Module, data: dict[str, Any]) -> str:
