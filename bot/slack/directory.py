@@ -38,15 +38,22 @@ class _TTLCache:
         while len(self._items) > CACHE_SIZE:
             self._items.popitem(last=False)
 
-
     async def fetch(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
-        """The cached value, or one load shared by everyone asking for `key` at the same time."""
+        """The cached value, or one load shared by everyone asking for `key` at the same time.
+
+        The shared load stores its answer itself, before it ends: stored by the first waiter instead, an asker
+        arriving between the load's end and that waiter's turn would find neither the load nor the answer.
+        """
         hit, value = self.get(key)
         if hit:
             return value
-        value = await self._loading.run(key, load)
-        self.put(key, value)
-        return value
+
+        async def load_and_keep() -> Any:
+            loaded = await load()
+            self.put(key, loaded)
+            return loaded
+
+        return await self._loading.run(key, load_and_keep)
 
 
 class SlackDirectory:
