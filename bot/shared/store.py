@@ -69,9 +69,11 @@ class SharedStore:
     async def _failed(self, exc: BaseException) -> None:
         self._next_probe = self._clock() + self._probe_every
         # Pooled connections to a Redis that went away are all dead: drop them, so the first answer after
-        # the outage is not followed by a second "outage" on each stale connection.
+        # the outage is not followed by a second "outage" on each stale connection. Only the idle ones: closing
+        # a connection another command is using (or still opening) under it makes redis-py fail with
+        # AttributeError or RuntimeError instead of a RedisError; a dead one in use fails and closes by itself.
         with contextlib.suppress(RedisError, OSError):
-            await self.redis.connection_pool.disconnect()
+            await self.redis.connection_pool.disconnect(inuse_connections=False)
         if not self._down:
             self._down = True
             log.warning("shared state: Redis is unavailable (%s); this process uses its own memory until it "
