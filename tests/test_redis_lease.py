@@ -96,6 +96,15 @@ async def test_waiting_for_a_slot_costs_the_same_few_commands_however_long_it_la
     assert short_wake < 0.25 and long_wake < 0.25  # woken by the release, not by a poll
 
 
+async def test_an_uncontended_call_costs_two_redis_commands(stores) -> None:
+    slots = FleetSlots(stores(), 5, poll=NO_POLL)
+    for _ in range(4):
+        async with slots.slot():
+            pass
+    assert slots.round_trips == 2 * 4 and slots.taken == 4  # one script to take, one to give back
+    assert not slots.subscribed  # a process that never waited has no subscription
+
+
 async def test_a_lease_freed_in_a_process_goes_straight_to_its_next_call(stores) -> None:
     slots = FleetSlots(stores(), 1, poll=NO_POLL)
     inside = peak = 0
