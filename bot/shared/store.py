@@ -58,7 +58,9 @@ class SharedStore:
             return await fallback()
         try:
             result = await op(self.redis)
-        except (TimeoutError, RedisError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - not only RedisError: under uvloop, a connection Redis closed
+            # while redis-py was writing raises RuntimeError ("the handler is closed"); whatever it is, the
+            # command goes on with this process's memory and the warning names the type.
             await self._failed(exc)
             return await fallback()
         if self._down:
