@@ -221,3 +221,20 @@ async def test_an_outage_continues_the_budget_from_the_fleets_count(redis_server
     finally:
         await store.aclose()
         await other.aclose()
+
+
+async def test_a_client_failure_that_is_not_a_redis_error_falls_back_too(
+        redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+    store = SharedStore(redis_server.url)
+
+    async def closed_under_us(_: object) -> str:
+        # What uvloop raises when redis-py writes to a connection Redis has just closed (seen mid-outage).
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.shared.store"):
+            assert await store.run(closed_under_us, lambda: constant("memory")) == "memory"
+        assert store.down
+        assert "unavailable (RuntimeError)" in caplog.text
+    finally:
+        await store.aclose()

@@ -58,7 +58,9 @@ class SharedStore:
             return await fallback()
         try:
             result = await op(self.redis)
-        except (TimeoutError, RedisError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - not only RedisError: under uvloop, a connection Redis closed
+            # while redis-py was writing raises RuntimeError ("the handler is closed"); whatever it is, the
+            # command goes on with this process's memory and the warning names the type.
             await self._failed(exc)
             return await fallback()
         if self._down:
@@ -69,9 +71,11 @@ class SharedStore:
     async def _failed(self, exc: BaseException) -> None:
         self._next_probe = self._clock() + self._probe_every
         # Pooled connections to a Redis that went away are all dead: drop them, so the first answer after
-        # the outage is not followed by a second "outage" on each stale connection.
+        # the outage is not followed by a second "outage" on each stale connection. Only the idle ones: closing
+        # a connection another command is using (or still opening) under it makes redis-py fail with
+        # AttributeError or RuntimeError instead of a RedisError; a dead one in use fails and closes by itself.
         with contextlib.suppress(RedisError, OSError):
-            await self.redis.connection_pool.disconnect()
+            await self.redis.connection_pool.disconnect(inuse_connections=False)
         if not self._down:
             self._down = True
             log.warning("shared state: Redis is unavailable (%s); this process uses its own memory until it "

@@ -1,0 +1,248 @@
+"""The fleet's Zoho slots against a real redis-server: waiting costs no polling, a freed lease is used at once.
+
+Two `SharedStore`s play two bot processes. Most tests give FleetSlots a 30 s safety poll, so a call that is
+served within the test's few seconds was woken by a release (announced or handed on), never by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.shared import SharedStore
+from bot.shared.lease import HANDOFFS, KEY, FleetSlots
+from tests.redis_server import RedisServer, redis_server  # noqa: F401
+
+pytestmark = pytest.mark.redis
+NO_POLL = 30.0  # seconds: longer than any test here waits
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., SharedStore]]:  # noqa: F811
+    made: list[SharedStore] = []
+
+    def make(**options: object) -> SharedStore:
+        made.append(SharedStore(redis_server.url, **options))  # type: ignore[arg-type]
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.aclose()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for `condition` (an event inside the code under test), failing after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.002)
+
+
+def script_runs(server: RedisServer) -> int:
+    with server.client() as r:
+        return int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+async def one_wait(stores: Callable[..., SharedStore], hold: float) -> tuple[FleetSlots, float]:
+    """Process A holds the only slot for `hold` seconds while three calls of process B wait for it.
+
+    Returns B and how long after A gave the slot back B's first call was inside.
+    """
+    a, b = FleetSlots(stores(), 1), FleetSlots(stores(), 1, poll=NO_POLL)
+    loop = asyncio.get_running_loop()
+    released_at = 0.0
+    entered: list[float] = []
+
+    async def a_call() -> None:
+        nonlocal released_at
+        async with a.slot():
+            await until(lambda: b.waiting == 3 and b.subscribed)
+            await asyncio.sleep(hold)  # A's Zoho call
+        released_at = loop.time()
+
+    async def b_call() -> None:
+        async with b.slot():
+            entered.append(loop.time())
+            await asyncio.sleep(0.01)
+
+    holder = asyncio.create_task(a_call())
+    await until(lambda: a.taken == 1)
+    await asyncio.wait_for(asyncio.gather(holder, *(b_call() for _ in range(3))), 10)
+    return b, entered[0] - released_at
+
+
+async def test_waiting_for_a_slot_costs_the_same_few_commands_however_long_it_lasts(
+        stores, redis_server: RedisServer) -> None:  # noqa: F811
+    short, short_wake = await one_wait(stores, 0.1)
+    before = script_runs(redis_server)  # the scripts are loaded now: from here every run is one EVALSHA
+    long, long_wake = await one_wait(stores, 1.0)
+    # B: three first tries, one subscription, a try when parked, one when woken (taken), one more for the
+    # calls still waiting; then the lease goes round B's calls and back, and B leaves the queue.
+    assert long.round_trips == short.round_trips <= 9, (short.round_trips, long.round_trips)
+    assert short.taken == long.taken == 1  # one lease from Redis served B's three calls
+    assert script_runs(redis_server) - before <= 2 + 8  # A's take and give-back, B's scripts
+    assert short_wake < 0.25 and long_wake < 0.25  # woken by the release, not by a poll
+
+
+async def test_an_uncontended_call_costs_two_redis_commands(stores) -> None:
+    slots = FleetSlots(stores(), 5, poll=NO_POLL)
+    for _ in range(4):
+        async with slots.slot():
+            pass
+    assert slots.round_trips == 2 * 4 and slots.taken == 4  # one script to take, one to give back
+    assert not slots.subscribed  # a process that never waited has no subscription
+
+
+async def test_a_lease_freed_in_a_process_goes_straight_to_its_next_call(stores) -> None:
+    slots = FleetSlots(stores(), 1, poll=NO_POLL)
+    inside = peak = 0
+
+    async def call() -> None:
+        nonlocal inside, peak
+        async with slots.slot():
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    calls = 2 * (1 + HANDOFFS) + 1
+    await asyncio.wait_for(asyncio.gather(*(call() for _ in range(calls))), 10)
+    assert peak == 1
+    # A lease serves at most 1 + HANDOFFS calls in a row, then goes back to the fleet and is taken again.
+    assert slots.taken == 3
+
+
+async def test_a_busy_process_cannot_keep_the_slots_from_a_waiting_one(stores) -> None:
+    busy, other = FleetSlots(stores(), 1, poll=NO_POLL), FleetSlots(stores(), 1, poll=NO_POLL)
+    done: list[str] = []
+
+    async def call(slots: FleetSlots, name: str) -> None:
+        async with slots.slot():
+            await asyncio.sleep(0.005)
+        done.append(name)
+
+    calls = [asyncio.create_task(call(busy, "busy")) for _ in range(30)]
+    await until(lambda: busy.waiting == 29)
+    calls.append(asyncio.create_task(call(other, "other")))
+    await asyncio.wait_for(asyncio.gather(*calls), 20)
+    # busy was queued first, so it keeps the lease once more after its first 1 + HANDOFFS calls; then it
+    # is behind `other` in the fleet's queue.
+    assert done.index("other") <= 2 * (1 + HANDOFFS), done
+
+
+async def test_a_free_slot_goes_to_the_process_that_queued_first(stores) -> None:
+    a, b, c = (FleetSlots(stores(), 1, poll=NO_POLL) for _ in range(3))
+    held = a.slot()
+    await held.__aenter__()
+    lease, state, _ = await b._ask()  # b finds the fleet full: it is queued
+    assert lease is None
+    await held.__aexit__(None, None, None)
+    later = asyncio.create_task(c.slot().__aenter__())
+    await until(lambda: c.waiting == 1)  # a slot is free, but b is ahead of c: c waits
+    lease, _, _ = await b._ask()
+    assert lease is not None
+    await b._give_back(lease)  # b's call is over: c, next in the queue, is told and served
+    await asyncio.wait_for(later, 5)
+    assert c.taken == 1
+
+
+async def test_a_lease_past_half_its_life_goes_back_to_redis_instead_of_on(stores) -> None:
+    clock = Clock()
+    slots = FleetSlots(stores(), 1, ttl=10.0, poll=NO_POLL, clock=clock)
+    first = slots.slot()
+    await first.__aenter__()
+    second = asyncio.create_task(slots.slot().__aenter__())
+    await until(lambda: slots.waiting == 1)
+    clock.now += 6.0  # the lease has less than half of its 10 s left: the next call gets a fresh one
+    await first.__aexit__(None, None, None)
+    await asyncio.wait_for(second, 5)
+    assert slots.taken == 2
+
+
+async def test_a_call_cancelled_as_it_is_handed_a_lease_passes_it_on(stores, redis_server: RedisServer,  # noqa: F811
+                                                                      ) -> None:
+    slots = FleetSlots(stores(), 1, poll=NO_POLL)
+    served: list[str] = []
+
+    async def call(name: str) -> None:
+        async with slots.slot():
+            served.append(name)
+
+    holder = slots.slot()
+    await holder.__aenter__()
+    second = asyncio.create_task(call("second"))
+    third = asyncio.create_task(call("third"))
+    await until(lambda: slots.waiting == 2)
+    await holder.__aexit__(None, None, None)  # handed to `second` without a Redis command...
+    second.cancel()  # ...which is cancelled before it runs
+    await asyncio.wait_for(third, 5)
+    assert second.cancelled() and served == ["third"]
+    assert slots.taken == 1
+    await until(lambda: slots._pump is None)
+    with redis_server.client() as r:
+        assert r.zcard(KEY) == 0  # the lease went back: nothing leaked
+
+
+async def test_the_cap_holds_with_handoffs_across_three_processes(stores) -> None:
+    fleets = [FleetSlots(stores(), 3) for _ in range(3)]
+    inside = peak = 0
+    rng = random.Random(7)
+
+    async def call(i: int) -> None:
+        nonlocal inside, peak
+        async with fleets[i % 3].slot():
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(rng.uniform(0.002, 0.02))
+            inside -= 1
+
+    await asyncio.wait_for(asyncio.gather(*(call(i) for i in range(120))), 30)
+    assert peak == 3
+    taken = Counter({i: f.taken for i, f in enumerate(fleets)})
+    assert all(taken[i] > 0 for i in range(3)), taken  # every process had its turn
+    assert sum(taken.values()) < 120  # handed on: fewer leases taken from Redis than calls made
+
+
+async def test_calls_waiting_when_redis_disappears_go_on_then_rejoin(
+        stores, redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+    clock = Clock()
+    holder = FleetSlots(stores(), 1)
+    slots = FleetSlots(stores(clock=clock, probe_every=3.0), 1, poll=NO_POLL)
+    held = holder.slot()
+    await held.__aenter__()
+    waiting = [asyncio.create_task(slots.slot().__aenter__()) for _ in range(3)]
+    await until(lambda: slots.waiting == 3 and slots.subscribed)
+    with caplog.at_level(logging.INFO, logger="bot.shared.store"):
+        redis_server.stop()
+        await asyncio.wait_for(asyncio.gather(*waiting), 5)  # only the subscription's end can wake them
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "unavailable" in warnings[0].getMessage()
+        assert slots.taken == 0
+
+        redis_server.start()
+        clock.now += 3.0
+        async with slots.slot():  # Redis again: a lease from the fleet
+            assert slots.taken == 1
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+
+    # ...and its waits are announced again: a call waiting behind another process is woken by its release.
+    other = FleetSlots(stores(), 1)
+    again = other.slot()
+    await again.__aenter__()
+    follower = asyncio.create_task(slots.slot().__aenter__())
+    await until(lambda: slots.waiting == 1 and slots.subscribed)
+    await again.__aexit__(None, None, None)
+    await asyncio.wait_for(follower, 5)
+    assert slots.taken == 2
