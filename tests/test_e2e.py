@@ -66,7 +66,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 def audit_lines(bot: BotProcess, channel: str) -> list[dict[str, Any]]:
     """The bot's audit lines for commands typed in `channel` (each test uses channels of its own)."""
-    lines = [json.loads(line) for line in bot.output().splitlines() if line.startswith('{"event":"command"')]
+    lines = bot.audit_lines()
     return [line for line in lines if line.get("channel") == channel]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -61,8 +60,7 @@ def fire(bots: list[BotProcess], slack: FakeSlack, count: int) -> list[tuple[Bot
 
 
 def audits(bots: list[BotProcess]) -> list[dict[str, Any]]:
-    return [json.loads(line) for bot in bots for line in bot.output().splitlines()
-            if line.startswith('{"event":"command"')]
+    return [line for bot in bots for line in bot.audit_lines()]
 
 
 def settled(bots: list[BotProcess], sent: list[tuple[BotProcess, str, str]], timeout: float = 60.0,

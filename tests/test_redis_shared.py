@@ -16,6 +16,7 @@ from bot.shared.lease import FleetSlots
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
 from bot.shared.store import constant
+from bot.shared.token import LOCK_KEY
 from bot.zoho import Photo
 from tests.conftest import make_client
 from tests.redis_server import RedisServer, redis_server  # noqa: F401
@@ -122,6 +123,30 @@ async def test_one_token_refresh_serves_every_process(stores, fake_zoho: FakeZoh
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_token_stored_between_our_read_and_our_lock_is_used_not_refreshed_again(
+    stores, fake_zoho: FakeZoho
+) -> None:
+    first, second = make_client(fake_zoho), make_client(fake_zoho)
+    first.share(stores())
+    second.share(stores())
+    assert first.tokens.shared is not None
+    take_lock = first.tokens.shared.lock
+
+    async def lock_after_the_other_refreshed() -> bool:
+        await second.tokens.get()  # the other process refreshes, stores the token and lets go of the lock
+        return await take_lock()
+
+    first.tokens.shared.lock = lock_after_the_other_refreshed  # type: ignore[method-assign]
+    try:
+        token = await first.tokens.get()
+        assert token.value == (await second.tokens.get()).value
+        assert fake_zoho.token_requests == 1
+        assert await first.tokens.shared._store.redis.get(LOCK_KEY) is None  # the lock was given back
+    finally:
+        await first.aclose()
+        await second.aclose()
 
 
 async def test_redis_never_holds_the_client_secret_or_refresh_token(stores, fake_zoho: FakeZoho,
@@ -238,3 +263,31 @@ async def test_a_client_failure_that_is_not_a_redis_error_falls_back_too(
         assert "unavailable (RuntimeError)" in caplog.text
     finally:
         await store.aclose()
+
+
+async def test_closing_the_zoho_client_closes_its_redis_connections(redis_server: RedisServer,  # noqa: F811
+                                                                    fake_zoho: FakeZoho) -> None:
+    checker, other = SharedStore(redis_server.url), SharedStore(redis_server.url)
+    client = make_client(fake_zoho, max_concurrency=1)
+    client.share(SharedStore(redis_server.url))
+    try:
+        async with FleetSlots(other, 1).slot():  # another process holds the fleet's only slot: ours must wait
+            fetch = asyncio.ensure_future(client.fetch_photo("Contacts", "1"))
+            for _ in range(200):
+                if client._fleet is not None and client._fleet.subscribed:
+                    break
+                await asyncio.sleep(0.01)
+            assert client._fleet is not None and client._fleet.subscribed
+        assert isinstance(await fetch, Photo)
+        await other.aclose()
+        before = len(await checker.redis.client_list())
+        await client.aclose()
+        for _ in range(100):
+            after = len(await checker.redis.client_list())
+            if after == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert before >= 3 and after == 1  # only the checker is left: pooled connections and subscription closed
+    finally:
+        await client.aclose()
+        await checker.aclose()

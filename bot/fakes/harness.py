@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -226,6 +226,11 @@ class BotProcess:
     def output(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")
+
+    def audit_lines(self) -> list[dict[str, Any]]:
+        """The audit lines written so far; a line the process is still writing is left for the next read."""
+        complete = self.output().rpartition("\n")[0]
+        return [json.loads(line) for line in complete.splitlines() if line.startswith('{"event":"command"')]
 
     def __enter__(self) -> Self:
         return self.start()

@@ -256,6 +256,14 @@ class FleetSlots:
                 async with asyncio.timeout(min(self._poll, max(wait, 0.001))):
                     await self._announced.wait()
 
+    async def aclose(self) -> None:
+        """Stop listening for announcements (at shutdown, once no call waits any more)."""
+        for task in (self._listener, self._pump):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
     async def _subscribe(self) -> None:
         """One subscription per process to the release announcements, opened the first time it waits."""
         if self._listener is not None or self._store.down:

@@ -160,6 +160,7 @@ class ZohoClient:
         self.org = OrgDomain(self._fetch_org, clock=clock)
         self.users = CrmUsers(self.users_page, clock=clock)
         self._fleet: FleetSlots | None = None
+        self._store: SharedStore | None = None
         self._cards: Batcher[dict[str, Any]] = Batcher(self._fetch_cards)
         self._unbatchable: set[str] = set()  # modules whose list call Zoho refused: read one record at a time
 
@@ -172,6 +173,7 @@ class ZohoClient:
         self.tokens.shared = SharedToken(store)
         self.modules.shared = SharedModuleList(store, CACHE_TTL)
         self._fleet = FleetSlots(store, self.settings.max_concurrency)
+        self._store = store
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -184,7 +186,12 @@ class ZohoClient:
                 yield
 
     async def aclose(self) -> None:
+        """Close the HTTP pool and, when shared, the Redis connections (the subscription included)."""
         await self._http.aclose()
+        if self._fleet is not None:
+            await self._fleet.aclose()
+        if self._store is not None:
+            await self._store.aclose()
 
     async def __aenter__(self) -> ZohoClient:
         return self

@@ -129,21 +129,35 @@ class TokenManager:
         pause = 0.05
         while True:
             candidate = own if own is not None and own.value != self._rejected and self._valid(own) else None
-            stored = await self.shared.read()
-            if stored is not None and stored[0] != self._rejected:
-                value, domain, scope, life = stored
-                theirs = AccessToken(value=value, api_domain=domain, expires_at=self._clock() + life, scope=scope)
+            theirs = await self._stored()
+            if theirs is not None:
                 if self._fresh(theirs):
                     return theirs, False
                 candidate = theirs if candidate is None or theirs.expires_at > candidate.expires_at else candidate
             if await self.shared.lock():
-                return None, not self.shared.down
+                if self.shared.down:
+                    return None, False
+                # Another process may have refreshed, stored and let go between our read and our lock.
+                theirs = await self._stored()
+                if theirs is not None and self._fresh(theirs):
+                    await self.shared.unlock()
+                    return theirs, False
+                return None, True
             if candidate is not None:
                 return candidate, False  # another process is refreshing: this one is still good meanwhile
             if time.monotonic() >= give_up:
                 return None, False
             await asyncio.sleep(pause)
             pause = min(0.5, pause * 1.5)
+
+    async def _stored(self) -> AccessToken | None:
+        """The token the fleet keeps in Redis, unless Zoho already refused it here."""
+        assert self.shared is not None
+        stored = await self.shared.read()
+        if stored is None or stored[0] == self._rejected:
+            return None
+        value, domain, scope, life = stored
+        return AccessToken(value=value, api_domain=domain, expires_at=self._clock() + life, scope=scope)
 
     def _back_off(self, token: AccessToken, exc: errors.TokenError) -> None:
         """An early refresh failed: keep `token` and pause before the next try, so commands don't each retry."""
