@@ -196,3 +196,34 @@ async def test_a_burst_of_commands_shares_field_calls_and_each_caption_names_its
     assert bot.zoho.photo_calls() == 12
     assert bot.zoho.record_calls() < 12  # fields asked for while the two slots were busy went together
     assert bot.zoho.max_in_flight <= 2
+
+
+async def test_a_batch_whose_askers_all_gave_up_is_never_sent(fake_zoho: FakeZoho) -> None:
+    people(fake_zoho, 4)
+    fake_zoho.latency = 0.2
+    zoho = make_client(fake_zoho, max_concurrency=1)
+    try:
+        await zoho.tokens.get()
+        await zoho.org.get()
+        first = asyncio.ensure_future(zoho.record_card(CONTACTS, rid(0)))
+        await until(lambda: fake_zoho.in_flight == 1, "the first card's call reached Zoho")
+        gave_up = [asyncio.ensure_future(zoho.record_card(CONTACTS, rid(n))) for n in (1, 2)]
+        kept = asyncio.ensure_future(zoho.record_card(CONTACTS, rid(3)))
+        await asyncio.sleep(0)
+        for ask in gave_up:
+            ask.cancel()
+        assert (await first).name == "Person 0" and (await kept).name == "Person 3"
+        assert fake_zoho.records_list_calls() == []  # the second call named the one id still wanted
+        assert [s.path for s in fake_zoho.seen if "/Contacts/" in s.path][-1] == f"/crm/v8/Contacts/{rid(3)}"
+        fake_zoho.reset_counts()
+        late = asyncio.ensure_future(zoho.record_card(CONTACTS, rid(0)))
+        await until(lambda: fake_zoho.in_flight == 1, "a card's call reached Zoho")
+        gone = [asyncio.ensure_future(zoho.record_card(CONTACTS, rid(n))) for n in (1, 2)]
+        await asyncio.sleep(0)
+        for ask in gone:
+            ask.cancel()
+        await late
+        await until(lambda: not zoho._cards._running, "the abandoned batch's task ended")
+        assert fake_zoho.record_calls() == 1  # only `late`'s own: the abandoned batch spent no credit
+    finally:
+        await zoho.aclose()

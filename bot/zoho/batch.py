@@ -22,6 +22,7 @@ class Batch(Generic[V]):
         self.limit = max(1, limit)
         self.closed = False
         self._waiting: dict[str, asyncio.Future[V | None]] = {}
+        self._askers: dict[str, int] = {}
 
     @property
     def full(self) -> bool:
@@ -34,10 +35,20 @@ class Batch(Generic[V]):
             future = asyncio.get_running_loop().create_future()
             future.add_done_callback(_quiet)
             self._waiting[key] = future
+        self._askers[key] = self._askers.get(key, 0) + 1
         return future
 
+    def leave(self, key: str) -> None:
+        """An asker gave up; before the call is sent, an id nobody waits for any more is left out of it."""
+        self._askers[key] = self._askers.get(key, 1) - 1
+        if self._askers[key] <= 0 and not self.closed:
+            del self._askers[key]
+            future = self._waiting.pop(key, None)
+            if future is not None:
+                future.cancel()
+
     def close(self) -> tuple[str, ...]:
-        """No more ids from now on: these are the ones the call names."""
+        """No more ids from now on: these are the ones the call names (none when every asker gave up)."""
         self.closed = True
         return tuple(self._waiting)
 
@@ -76,7 +87,12 @@ class Batcher(Generic[V]):
             task = asyncio.get_running_loop().create_task(self._run(group, batch))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        return await asyncio.shield(batch.add(key))
+        future = batch.add(key)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            batch.leave(key)
+            raise
 
     async def _run(self, group: Hashable, batch: Batch[V]) -> None:
         try:

@@ -53,6 +53,10 @@ MAX_IDS = 100
 Target = Callable[[], tuple[str, dict[str, str] | None]]  # (path, query params), asked for when the call is sent
 
 
+class NothingToAsk(Exception):
+    """A `Target` with nothing left to ask for: the call is not sent."""
+
+
 class CallMeter(Protocol):
     """Decides, just before each Zoho call is sent, whether it may be (credits are the company's).
 
@@ -298,6 +302,8 @@ class ZohoClient:
         def target() -> tuple[str, dict[str, str] | None]:
             nonlocal asked
             asked = batch.close()
+            if not asked:
+                raise NothingToAsk  # every asker gave up while the call waited for a slot: no credit spent
             if len(asked) == 1:
                 return f"{base}/{asked[0]}", None
             return base, {"ids": ",".join(asked), "fields": ",".join(card_fields(module) or ())}
@@ -307,6 +313,8 @@ class ZohoClient:
                 if response.status_code == 204:
                     return {}
                 body = await self._read_limited(response)
+        except NothingToAsk:
+            return {}
         except errors.ZohoError as exc:
             if len(asked) > 1 and exc.status == 400 and module.api_name not in self._unbatchable:
                 self._unbatchable.add(module.api_name)
@@ -399,10 +407,10 @@ class ZohoClient:
             token = await self.tokens.get()
             failure: errors.ZohoError
             async with self._slot():
+                where, query = path() if callable(path) else (path, params)
                 meter = _meter.get()
                 if meter is not None and not await meter.reserve():
                     raise errors.ZohoError(errors.BUDGET_EXHAUSTED, "the daily budget of Zoho calls is used up")
-                where, query = path() if callable(path) else (path, params)
                 try:
                     request = self._http.build_request(
                         "GET", f"{token.api_domain}{where}", params=query,
