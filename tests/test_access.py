@@ -8,14 +8,7 @@ from bot import access
 from bot.access import Gate, person_refusal
 from bot.config import AccessSettings, ConfigError, load_settings
 from bot.limits import ByteBudget, DailyBudget, SlidingWindowLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_nothing_is_restricted_by_default() -> None:
@@ -44,7 +37,7 @@ def test_modules_allow_list_is_case_insensitive() -> None:
 
 
 async def test_rate_limit_per_user_per_minute() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     limiter = SlidingWindowLimiter(3, clock=clock)
     assert [await limiter.allow("U1") for _ in range(4)] == [True, True, True, False]
     assert await limiter.allow("U2")  # someone else is not affected

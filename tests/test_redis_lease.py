@@ -16,18 +16,12 @@ import pytest
 
 from bot.shared import SharedStore
 from bot.shared.lease import HANDOFFS, KEY, FleetSlots
+from tests.clock import Clock
 from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.waiting import until
 
 pytestmark = pytest.mark.redis
 NO_POLL = 30.0  # seconds: longer than any test here waits
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -41,13 +35,6 @@ async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., Share
     yield make
     for store in made:
         await store.aclose()
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for `condition` (an event inside the code under test), failing after `timeout`."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.002)
 
 
 def script_runs(server: RedisServer) -> int:

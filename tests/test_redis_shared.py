@@ -18,18 +18,11 @@ from bot.shared.marks import SharedMarks
 from bot.shared.store import constant
 from bot.shared.token import LOCK_KEY
 from bot.zoho import Photo
+from tests.clock import Clock
 from tests.conftest import make_client
 from tests.redis_server import RedisServer, redis_server  # noqa: F401
 
 pytestmark = pytest.mark.redis
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

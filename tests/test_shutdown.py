@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from bot.fakes.harness import BotProcess, bot_env, command_body, free_port, sign
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -25,13 +26,6 @@ def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
 def send(bot: BotProcess, slack: FakeSlack, text: str, name: str) -> httpx.Response:
     body = command_body(text, channel="C0SHUTDOWN1", response_url=slack.response_url(name))
     return httpx.post(f"{bot.url}/slack/events", content=body, headers=sign(body), timeout=10)
-
-
-def wait_until(condition: Callable[[], object], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def wait_exit(bot: BotProcess, timeout: float) -> int:

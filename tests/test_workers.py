@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -21,6 +21,7 @@ from bot.fakes.slack import FakeSlack
 from bot.fakes.socket_mode import APP_TOKEN, FakeSlackSocketMode
 from bot.fakes.zoho import FakeZoho
 from bot.workers import plan_workers, web_concurrency
+from tests.waiting import wait_until
 
 CHANNEL = "C0WORKERS1"
 REDIS = "redis://127.0.0.1:1/0"  # never reached on this branch: only whether it is set matters here
@@ -33,13 +34,6 @@ def fakes() -> Iterator[tuple[FakeZoho, FakeSlack]]:
     with FakeZoho() as zoho, FakeSlack() as slack:
         slack.add_channel(CHANNEL)
         yield zoho, slack
-
-
-def wait_until(condition: Callable[[], object], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def pinned_clients(bot: BotProcess, timeout: float = 15) -> dict[int, httpx.Client]:

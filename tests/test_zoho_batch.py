@@ -19,6 +19,7 @@ from bot.zoho import Module, ZohoClient, ZohoError, errors
 from bot.zoho.client import MAX_IDS, metered
 from tests.conftest import make_client
 from tests.inprocess import BotFactory
+from tests.waiting import until
 
 CONTACTS = Module("Contacts")
 
@@ -35,14 +36,6 @@ def people(fake: FakeZoho, count: int, module: str = "Contacts") -> None:
 
 async def cards(client: ZohoClient, module: Module, ids: list[str]) -> list[RecordCard | BaseException]:
     return await asyncio.gather(*(client.record_card(module, i) for i in ids), return_exceptions=True)
-
-
-async def until(condition: object, what: str) -> None:
-    for _ in range(500):
-        if condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture

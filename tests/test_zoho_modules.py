@@ -9,6 +9,7 @@ import pytest
 from bot.fakes.zoho import FakeZoho, Record
 from bot.zoho import ModuleProblem, Photo, TokenError, ZohoClient, ZohoError
 from bot.zoho.modules import ModuleCatalog
+from tests.clock import Clock
 from tests.conftest import make_client
 
 
@@ -54,14 +55,6 @@ async def test_module_list_is_cached(zoho: ZohoClient, fake_zoho: FakeZoho) -> N
     assert fake_zoho.module_calls() == 1
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_cache_refreshes_hourly_and_early_at_most_once_a_minute() -> None:
     calls = 0
     modules = [{"api_name": "Contacts", "singular_label": "Contact", "plural_label": "Contacts"}]
@@ -71,7 +64,7 @@ async def test_cache_refreshes_hourly_and_early_at_most_once_a_minute() -> None:
         calls += 1
         return list(modules)
 
-    clock = Clock()
+    clock = Clock(0.0)
     catalog = ModuleCatalog(fetch, clock=clock)
     await catalog.resolve("Contacts")
     assert calls == 1
@@ -155,7 +148,7 @@ class ScriptedList:
 @pytest.mark.parametrize("failure", UNAVAILABLE, ids=lambda e: e.code)
 async def test_unavailable_list_falls_back_and_is_tried_again_a_minute_later(failure: ZohoError, caplog) -> None:
     caplog.set_level(logging.WARNING)
-    clock = Clock()
+    clock = Clock(0.0)
     fetch = ScriptedList(failure)
     catalog = ModuleCatalog(fetch, clock=clock)
     assert (await catalog.resolve("contact")).api_name == "Contacts"  # a standard photo module
@@ -181,7 +174,7 @@ async def test_unavailable_list_falls_back_and_is_tried_again_a_minute_later(fai
 
 
 async def test_failed_refresh_keeps_the_last_good_list() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     fetch = ScriptedList(None)
     catalog = ModuleCatalog(fetch, clock=clock)
     await catalog.resolve("Contacts")
@@ -208,7 +201,7 @@ async def test_failed_refresh_keeps_the_last_good_list() -> None:
     ids=lambda e: f"{type(e).__name__}-{e.code}",
 )
 async def test_auth_failures_while_loading_the_list_still_surface(failure: ZohoError) -> None:
-    catalog = ModuleCatalog(ScriptedList(failure), clock=Clock())
+    catalog = ModuleCatalog(ScriptedList(failure), clock=Clock(0.0))
     with pytest.raises(ZohoError) as info:
         await catalog.resolve("Contacts")
     assert info.value is failure

@@ -11,20 +11,11 @@ from bot.fakes.zoho import FakeZoho, Record, module_entry
 from bot.zoho import Module, ZohoClient, ZohoError, errors
 from bot.zoho.client import metered
 from bot.zoho.org import RETRY_AFTER_FAILURE
+from tests.clock import Clock
 from tests.conftest import FAST_RETRY, make_client, zoho_settings
 from tests.test_zoho_search import CountingMeter
 
 RID = "4000000000123"
-
-
-class Clock:
-    """A monotonic clock the test moves forward."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,8 @@ import pytest
 from bot.config import ConfigError, load_zoho_settings
 from bot.fakes.zoho import FakeZoho, Record
 from bot.zoho import Photo, TokenError, ZohoClient, ZohoError
+from tests.clock import Clock
 from tests.conftest import SECRETS, make_client
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_twenty_concurrent_fetches_on_a_cold_cache_refresh_once(fake_zoho: FakeZoho) -> None:

@@ -14,18 +14,11 @@ import pytest
 from bot.fakes.zoho import FakeZoho
 from bot.zoho import Photo, TokenError, ZohoClient
 from bot.zoho import token as token_module
+from tests.clock import Clock
 from tests.conftest import FAST_RETRY, zoho_settings
 
 FIRST_TOKEN = "1000.test-access-0001"
 SECOND_TOKEN = "1000.test-access-0002"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def client_at(fake: FakeZoho, clock: Clock, timeout: float | None = None) -> ZohoClient:
