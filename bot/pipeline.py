@@ -124,19 +124,18 @@ class _TeamMeter:
 
     def __init__(self, budget: Budget, team: str) -> None:
         self.budget = budget
-        self.team = team
         self.account = team  # whose credits: a shared (batched) Zoho call only serves commands of one workspace
         self.calls = 0
 
     async def reserve(self) -> bool:
-        if not await self.budget.reserve(self.team):
+        if not await self.budget.reserve(self.account):
             return False
         self.calls += 1
         return True
 
     async def release(self) -> None:
         self.calls -= 1
-        await self.budget.release(self.team)
+        await self.budget.release(self.account)
 
 
 class Pipeline:

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
+G = TypeVar("G", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -67,18 +68,18 @@ class Batch(Generic[V]):
                 future.set_exception(error)
 
 
-class Batcher(Generic[V]):
+class Batcher(Generic[G, V]):
     """One open batch per group (a module, and whose credits pay); `call` sends it and maps ids to answers.
 
     The call runs as its own task, so the first asker being cancelled does not cancel it for the others.
     """
 
-    def __init__(self, call: Callable[[Hashable, Batch[V]], Awaitable[Mapping[str, V]]]) -> None:
+    def __init__(self, call: Callable[[G, Batch[V]], Awaitable[Mapping[str, V]]]) -> None:
         self._call = call
-        self._open: dict[Hashable, Batch[V]] = {}
+        self._open: dict[G, Batch[V]] = {}
         self._running: set[asyncio.Task[None]] = set()
 
-    async def get(self, group: Hashable, key: str, limit: int) -> V | None:
+    async def get(self, group: G, key: str, limit: int) -> V | None:
         """The answer for `key` from the group's open batch, or from a new one when none is open."""
         batch = self._open.get(group)
         if batch is None or batch.full:
@@ -94,7 +95,7 @@ class Batcher(Generic[V]):
             batch.leave(key)
             raise
 
-    async def _run(self, group: Hashable, batch: Batch[V]) -> None:
+    async def _run(self, group: G, batch: Batch[V]) -> None:
         try:
             found = await self._call(group, batch)
         except BaseException as error:
@@ -106,7 +107,7 @@ class Batcher(Generic[V]):
             self._done(group, batch)
             batch.settle(found)
 
-    def _done(self, group: Hashable, batch: Batch[V]) -> None:
+    def _done(self, group: G, batch: Batch[V]) -> None:
         batch.close()
         if self._open.get(group) is batch:
             del self._open[group]

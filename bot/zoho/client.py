@@ -16,11 +16,11 @@ import random
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import httpx
 
@@ -51,6 +51,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=30.0)
 # a list of ids (getRecordById's `idlist`), and a list of 100 ids stays far below URL length limits.
 MAX_IDS = 100
 Target = Callable[[], tuple[str, dict[str, str] | None]]  # (path, query params), asked for when the call is sent
+CardGroup = tuple[Module, str | None]  # a module, and whose credits pay (a meter's account)
 
 
 class NothingToAsk(Exception):
@@ -165,7 +166,7 @@ class ZohoClient:
         self.users = CrmUsers(self.users_page, clock=clock)
         self._fleet: FleetSlots | None = None
         self._store: SharedStore | None = None
-        self._cards: Batcher[dict[str, Any]] = Batcher(self._fetch_cards)
+        self._cards: Batcher[CardGroup, dict[str, Any]] = Batcher(self._fetch_cards)
         self._unbatchable: set[str] = set()  # modules whose list call Zoho refused: read one record at a time
 
     def share(self, store: SharedStore) -> None:
@@ -293,9 +294,9 @@ class ZohoClient:
             raise errors.ZohoError(errors.INVALID_RESPONSE, "record answer has no 'data'", status=200)
         return card
 
-    async def _fetch_cards(self, group: Hashable, batch: Batch[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    async def _fetch_cards(self, group: CardGroup, batch: Batch[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The records a batch names, by id (ids Zoho does not return are left out)."""
-        module, _ = cast(tuple[Module, object], group)
+        module, _ = group
         base = f"/crm/{self.settings.api_version}/{module.api_name}"
         asked: tuple[str, ...] = ()
 
