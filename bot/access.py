@@ -9,8 +9,9 @@ refusal code the words catalogue explains, or None.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.codes import REFUSALS, Code
 from bot.config import AccessSettings
@@ -18,7 +19,12 @@ from bot.zoho.errors import ZohoError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REFUSALS", "Gate", "person_refusal"]
+__all__ = ["REFUSALS", "Gate", "Sharing", "person_refusal"]
+
+# Whether a conversation is shared with another organisation, as Slack's conversations.info tells it:
+# "invisible" is a DM or private channel the bot is not in (Slack answers channel_not_found).
+Sharing = Literal["internal", "external", "invisible"]
+CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
 
 TEAM_NOT_ALLOWED = Code.TEAM_NOT_ALLOWED
 CHANNEL_NOT_ALLOWED = Code.CHANNEL_NOT_ALLOWED
@@ -30,6 +36,8 @@ RATE_LIMITED = Code.RATE_LIMITED
 BUDGET_EXHAUSTED = Code.BUDGET_EXHAUSTED
 IDENTITY_UNKNOWN = Code.IDENTITY_UNKNOWN
 NOT_A_CRM_USER = Code.NOT_A_CRM_USER
+SHARED_CHANNEL = Code.SHARED_CHANNEL
+SHARING_UNKNOWN = Code.SHARING_UNKNOWN
 
 
 class CrmSeats(Protocol):
@@ -62,7 +70,11 @@ def person_refusal(user: Mapping[str, Any] | None, team_id: str, enterprise_id: 
 
 
 class Gate:
-    """The admin's allow-lists, checked in the order a person would expect."""
+    """The admin's allow-lists, checked in the order a person would expect.
+
+    The gates compose: workspace, channel, people or groups, guests, CRM seat, module and shared conversation;
+    a request passes only when every configured gate passes (no gate's "yes" ends the checking).
+    """
 
     def __init__(self, settings: AccessSettings, crm_seats: CrmSeats | None = None) -> None:
         self.settings = settings
@@ -102,10 +114,8 @@ class Gate:
                 refusal = person_refusal(await lookup_user(user_id), team_id, enterprise_id)
                 if refusal:
                     return refusal
-            if s.usergroup_ids and user_id not in s.user_ids:
-                for group in sorted(s.usergroup_ids):
-                    if user_id in await group_members(group):
-                        return None
+            if s.usergroup_ids and user_id not in s.user_ids and not await _in_any(user_id, s.usergroup_ids,
+                                                                                     group_members):
                 return USER_NOT_ALLOWED
             if self.crm_seats is not None:
                 return await self._check_crm_user(await lookup_user(user_id), noted)
@@ -133,3 +143,47 @@ class Gate:
 
     def module_allowed(self, api_name: str) -> bool:
         return not self.settings.modules or api_name.casefold() in self.settings.modules
+
+    def shared_allowed(self, via: str) -> bool:
+        """Whether this door may show CRM data where another organisation reads along.
+
+        Pasted links follow UNFURL_SHARED_CHANNELS; commands and clicks follow SHARED_CHANNELS.
+        """
+        return self.settings.unfurl_shared_channels if via == "link" else self.settings.shared_channels
+
+    def check_envelope(self, via: str, ext_shared: bool) -> Code | None:
+        """Before the ack: Slack's envelope already says the conversation is shared outside (no call needed)."""
+        return SHARED_CHANNEL if ext_shared and not self.shared_allowed(via) else None
+
+    async def check_conversation(self, channel_id: str, via: str, ext_shared: bool,
+                                 sharing: Callable[[str], Awaitable[Sharing]]) -> Code | None:
+        """After the ack: whether the conversation is shared with another organisation, asked of Slack (cached).
+
+        A conversation the bot cannot see keeps the private route for commands and clicks (the photo then goes
+        to the requester's DM), but an unfurl is public, so there it counts as shared; so does a link still in
+        the composer (no conversation yet). Slack not answering refuses: we never guess "not shared".
+        """
+        if self.shared_allowed(via):
+            return None
+        if ext_shared:
+            return SHARED_CHANNEL
+        if not CONVERSATION_ID.fullmatch(channel_id):
+            return SHARING_UNKNOWN
+        try:
+            state = await sharing(channel_id)
+        except Exception as exc:  # noqa: BLE001 - cannot tell where the data would go: refuse rather than guess
+            log.info("conversations.info %s failed (%s); refusing", channel_id, type(exc).__name__)
+            return SHARING_UNKNOWN
+        if state == "external":
+            return SHARED_CHANNEL
+        if state == "invisible" and via == "link":
+            return SHARING_UNKNOWN
+        return None
+
+
+async def _in_any(user_id: str, group_ids: frozenset[str],
+                  group_members: Callable[[str], Awaitable[frozenset[str]]]) -> bool:
+    for group in sorted(group_ids):
+        if user_id in await group_members(group):
+            return True
+    return False

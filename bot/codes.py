@@ -63,6 +63,8 @@ class Code(StrEnum):
     EXTERNAL_NOT_ALLOWED = "EXTERNAL_NOT_ALLOWED"
     IDENTITY_UNKNOWN = "IDENTITY_UNKNOWN"
     NOT_A_CRM_USER = "NOT_A_CRM_USER"
+    SHARED_CHANNEL = "SHARED_CHANNEL"  # the conversation is shared with another organisation (Slack Connect)
+    SHARING_UNKNOWN = "SHARING_UNKNOWN"  # Slack would not say whether the conversation is shared outside
     MODULE_NOT_ALLOWED = "MODULE_NOT_ALLOWED"
     NOT_YOUR_CHOICE = "NOT_YOUR_CHOICE"
     BUSY = "BUSY"
@@ -98,7 +100,7 @@ class Code(StrEnum):
 REFUSALS = frozenset({
     Code.TEAM_NOT_ALLOWED, Code.CHANNEL_NOT_ALLOWED, Code.USER_NOT_ALLOWED, Code.GUEST_NOT_ALLOWED,
     Code.EXTERNAL_NOT_ALLOWED, Code.MODULE_NOT_ALLOWED, Code.RATE_LIMITED, Code.BUDGET_EXHAUSTED,
-    Code.IDENTITY_UNKNOWN, Code.NOT_YOUR_CHOICE, Code.NOT_A_CRM_USER,
+    Code.IDENTITY_UNKNOWN, Code.NOT_YOUR_CHOICE, Code.NOT_A_CRM_USER, Code.SHARED_CHANNEL, Code.SHARING_UNKNOWN,
 })
 # Codes with no words of their own: a success, or a list to pick from.
 WORDLESS = frozenset({Code.OK, Code.CHOICES})

@@ -107,6 +107,7 @@ class AccessSettings:
     max_in_flight: int = 50  # commands one process works on at once; beyond it the ack says BUSY
     photo_memory_mb: int = 150  # photo bytes one process holds at once; fetches wait for room
     search_modules: tuple[str, ...] = ("Contacts", "Leads")  # where an email, phone or name is looked up, in order
+    shared_channels: bool = False  # commands and clicks in conversations shared with another organisation
     unfurl_shared_channels: bool = False  # unfurl record links in channels shared with another organisation
     require_crm_user: bool = False  # only people whose Slack email is an active Zoho CRM user's
     admin_channel_id: str = ""  # where failures only an admin can fix are posted; empty: the log
@@ -297,6 +298,7 @@ def _access(env: Mapping[str, str], problems: list[str]) -> AccessSettings:
         max_in_flight=_int_in_range(env, "MAX_IN_FLIGHT", 50, 1, 10_000, problems),
         photo_memory_mb=_int_in_range(env, "PHOTO_MEMORY_MB", 150, 16, 100_000, problems),
         search_modules=_ordered_list(env, "SEARCH_MODULES", problems) or ("Contacts", "Leads"),
+        shared_channels=_flag(env, "SHARED_CHANNELS", False, problems),
         unfurl_shared_channels=_flag(env, "UNFURL_SHARED_CHANNELS", False, problems),
         require_crm_user=_flag(env, "REQUIRE_CRM_USER", False, problems),
         admin_channel_id=_admin_channel(env, problems),

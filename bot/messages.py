@@ -276,6 +276,19 @@ CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
         "Ask someone from the organisation that runs crmphoto.",
         Fixer.ADMIN,
     ),
+    Code.SHARED_CHANNEL: (
+        "This conversation is shared with people from another organisation, so crmphoto won't show {record} "
+        "here: everyone in it, outside guests included, would see the CRM data.",
+        "Ask in a channel only your organisation is in, or in a direct message with crmphoto. An admin can allow "
+        "shared channels with `SHARED_CHANNELS=true`.",
+        Fixer.ADMIN,
+    ),
+    Code.SHARING_UNKNOWN: (
+        "crmphoto couldn't check with Slack whether this conversation is shared with another organisation, "
+        "so it didn't show {record} here.",
+        "Try again in a minute.",
+        Fixer.YOU,
+    ),
     Code.IDENTITY_UNKNOWN: (
         "crmphoto couldn't check with Slack who is asking, so it didn't fetch {record}.",
         "Try again in a minute.",

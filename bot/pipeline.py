@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot import audit, deadline, messages
-from bot.access import Gate
+from bot.access import Gate, Sharing
 from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
 from bot.deliver import (
@@ -65,6 +65,7 @@ class Asker:
     user: str
     channel: str
     enterprise: str = ""
+    ext_shared: bool = False  # Slack's envelope said the conversation is shared with another organisation
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ class Directory(Protocol):
     async def user(self, user_id: str) -> Mapping[str, Any] | None: ...
 
     async def group_members(self, group_id: str) -> frozenset[str]: ...
+
+    async def sharing(self, channel_id: str) -> Sharing:
+        """Whether the conversation is shared with another organisation; raises when Slack won't say."""
+        ...
 
 
 class Replier(Protocol):
@@ -201,11 +206,6 @@ class Pipeline:
 
         return await self._guarded(asker, admit)
 
-    def ignore_link(self, url: str, asker: Asker, reason: str) -> None:
-        """A pasted link the adapter will not unfurl (e.g. a channel shared with another organisation): audited."""
-        ticket = Ticket(audit.new_reference(), asker, PhotoRequest("", ""), time.monotonic(), via="link")
-        ticket.audit(outcome="ignored", code=reason)
-
     async def _guarded(self, asker: Asker, admit: Callable[[str, float], Any]) -> Ack:
         ref = audit.new_reference()
         started = time.monotonic()
@@ -232,7 +232,7 @@ class Pipeline:
         return await self._admit(ticket, messages.fetching(parsed.module, parsed.record_id))
 
     async def _admit(self, ticket: Ticket, text: str) -> Ack:
-        refusal = await self._admission(ticket.asker)
+        refusal = await self._admission(ticket.asker, ticket.via)
         if refusal:
             return self._refuse(ticket, refusal)
         self.in_flight += 1
@@ -245,12 +245,13 @@ class Pipeline:
                      outcome="refused" if code in REFUSALS else "explained")
         return Ack(words.what, ticket.ref, explanation=words)
 
-    async def _admission(self, asker: Asker) -> Code | None:
+    async def _admission(self, asker: Asker, via: Via) -> Code | None:
         if not self._accepting():
             return Code.SHUTTING_DOWN
         if self.in_flight >= self.max_in_flight:
             return Code.BUSY  # nothing is queued without limit: the person retries in a moment
-        refusal = self.gate.check_request(asker.team, asker.channel, asker.user, asker.enterprise)
+        refusal = self.gate.check_request(asker.team, asker.channel, asker.user, asker.enterprise) or \
+            self.gate.check_envelope(via, asker.ext_shared)
         if refusal:
             return refusal
         if not await self.rate.allow(asker.user):
@@ -311,13 +312,7 @@ class Pipeline:
         request, asker, t = ticket.request, ticket.asker, self.timing
         module_typed, record_id, about = _naming(request)
         ends = ticket.started + t.deadline
-        try:
-            async with asyncio.timeout(min(t.directory, _left(ends))):
-                refusal = await self.gate.check_person(asker.user, asker.team, asker.enterprise,
-                                                       self.directory.user, self.directory.group_members,
-                                                       noted=lambda ok: self._crm_user.__setitem__(ticket.ref, ok))
-        except TimeoutError:
-            refusal = Code.IDENTITY_UNKNOWN
+        refusal = await self._who_and_where(ticket, min(t.directory, _left(ends)))
         if refusal:
             return explained(refusal, module_typed, record_id, about)
         if not await self.budget.has_room(asker.team):
@@ -354,6 +349,33 @@ class Pipeline:
             module_name = fetched.module
             return _delivered(module_name, record_id, destination) or \
                 explained(Code.SLACK_TIMEOUT, module_name, record_id)
+
+    async def _who_and_where(self, ticket: Ticket, within: float) -> Code | None:
+        """The gates that ask Slack, side by side: who is asking, and whether the conversation is shared outside.
+
+        Slack not answering in time refuses (IDENTITY_UNKNOWN, SHARING_UNKNOWN): never guess in the asker's favour.
+        """
+        asker = ticket.asker
+
+        async def who() -> Code | None:
+            try:
+                async with asyncio.timeout(within):
+                    return await self.gate.check_person(asker.user, asker.team, asker.enterprise,
+                                                        self.directory.user, self.directory.group_members,
+                                                        noted=lambda ok: self._crm_user.__setitem__(ticket.ref, ok))
+            except TimeoutError:
+                return Code.IDENTITY_UNKNOWN
+
+        async def where() -> Code | None:
+            try:
+                async with asyncio.timeout(within):
+                    return await self.gate.check_conversation(asker.channel, ticket.via, asker.ext_shared,
+                                                              self.directory.sharing)
+            except TimeoutError:
+                return Code.SHARING_UNKNOWN
+
+        person, conversation = await asyncio.gather(who(), where())
+        return person or conversation
 
     # --- find the record ---------------------------------------------------------------------------
     async def _locate(self, request: Request) -> tuple[Module, str, RecordCard | None] | Outcome:

@@ -1,11 +1,19 @@
-"""Slack's directory answers (users.info, usergroups.users.list) are cached and loaded once per key."""
+"""Slack's directory answers (users.info, usergroups.users.list, conversations.info) are cached and loaded once
+per key."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.fakes.slack import FakeSlack
+from bot.slack.client import build_client
 from bot.slack.directory import SlackDirectory
+from tests.clock import Clock
 
 
 class Client:
@@ -33,3 +41,46 @@ async def test_an_asker_arriving_as_the_shared_load_ends_finds_the_answer_withou
     second = await client.later[0]
     assert first == second == {"id": "U0ALICE", "team_id": "T0TEST"}
     assert client.calls == 1
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as slack:
+        slack.add_channel("C1")
+        yield slack
+
+
+async def test_sharing_is_asked_once_per_ten_minutes_and_again_when_forgotten(fake: FakeSlack) -> None:
+    clock = Clock()
+    directory = SlackDirectory(build_client(fake.bot_token, fake.api_url, 5), clock=clock)
+    fake.add_channel("C2", ext_shared=True)
+    fake.add_channel("C3", org_shared=True)  # one Enterprise Grid: is_shared, but internal
+    fake.add_channel("C4", pending_ext_shared=True)
+    for _ in range(2):
+        assert [await directory.sharing(c) for c in ("C1", "C2", "C3", "C4")] == [
+            "internal", "external", "internal", "external"]
+    assert fake.count("conversations.info") == 4
+    clock.now += 599
+    fake.share_channel("C1")
+    assert await directory.sharing("C1") == "internal"  # still trusted: Slack said nothing yet
+    directory.forget_sharing("C1")  # what channel_shared does
+    assert await directory.sharing("C1") == "external"
+    assert fake.count("conversations.info") == 5
+    clock.now += 601
+    assert await directory.sharing("C2") == "external"
+    assert fake.count("conversations.info") == 6
+
+
+async def test_a_conversation_the_bot_cannot_see_is_invisible_and_not_kept(fake: FakeSlack) -> None:
+    directory = SlackDirectory(build_client(fake.bot_token, fake.api_url, 5))
+    fake.add_channel("G9", kind="private", bot_member=False)
+    assert await directory.sharing("G9") == "invisible"
+    assert await directory.sharing("G9") == "invisible"
+    assert fake.count("conversations.info") == 2
+
+
+async def test_any_other_failure_raises_and_is_not_kept(fake: FakeSlack) -> None:
+    directory = SlackDirectory(build_client(fake.bot_token, fake.api_url, 5))
+    fake.fail_next("conversations.info", "internal_error", times=5)
+    with pytest.raises(SlackApiError):
+        await directory.sharing("C1")

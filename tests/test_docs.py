@@ -206,7 +206,8 @@ def test_package_scope_list_is_the_manifests(manifest: dict[str, Any]) -> None:
 
 def test_manifest_unfurls_zoho_record_links(manifest: dict[str, Any]) -> None:
     url = manifest["features"]["slash_commands"][0]["url"]
-    assert manifest["settings"]["event_subscriptions"] == {"request_url": url, "bot_events": ["link_shared"]}
+    events = ["link_shared", "channel_shared", "channel_unshared"]
+    assert manifest["settings"]["event_subscriptions"] == {"request_url": url, "bot_events": events}
     domains = manifest["features"]["unfurl_domains"]
     assert domains == [datacentres.DEFAULT.crm_web_host]
     assert len(domains) <= MAX_UNFURL_DOMAINS

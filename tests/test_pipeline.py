@@ -19,7 +19,7 @@ from bot.messages import Label
 from bot.pipeline import Asker, Pipeline, Timing
 from bot.zoho import Photo, ZohoClient
 
-ASKER = Asker(team="T1", user="U1", channel="C1")
+ASKER = Asker(team="T1", user="U1", channel="C0CHAN1")
 
 
 class Directory:
@@ -28,6 +28,9 @@ class Directory:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
+
+    async def sharing(self, channel_id: str) -> str:
+        return "internal"
 
 
 class Replies:
@@ -55,7 +58,7 @@ class SlowAfterSharing:
 
     async def send(self, photo: Photo, label: Label) -> Delivery:
         self.sent.append(photo)
-        self.delivered = Delivery("C1")
+        self.delivered = Delivery("C0CHAN1")
         await asyncio.sleep(self.linger)
         return self.delivered
 

@@ -37,7 +37,7 @@ from bot.zoho.client import metered
 from tests.conftest import FAST_RETRY, zoho_settings
 from tests.inprocess import CHANNEL, BotFactory
 
-ASKER = Asker("T1", "U1", "C1")
+ASKER = Asker("T1", "U1", "C0CHAN1")
 
 
 class Directory:
@@ -46,6 +46,9 @@ class Directory:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
+
+    async def sharing(self, channel_id: str) -> str:
+        return "internal"
 
 
 def pipeline(zoho: Any = None, **kwargs: Any) -> Pipeline:
@@ -66,7 +69,7 @@ async def test_a_failing_ack_still_runs_the_admitted_command(zoho: ZohoClient) -
     async def respond(**kwargs: Any) -> None:
         return None
 
-    command = {"team_id": "T1", "user_id": "U1", "channel_id": "C1", "text": "Contacts 1"}
+    command = {"team_id": "T1", "user_id": "U1", "channel_id": "C0CHAN1", "text": "Contacts 1"}
     with pytest.raises(ConnectionError):
         await PhotoCommand(p, background)(ack, command, respond, client=None)
     assert len(background) == 1  # the ticket runs all the same, and gives its place back when done
@@ -83,8 +86,8 @@ async def test_a_failing_response_url_on_a_click_gives_the_place_back(zoho: Zoho
     async def respond(**kwargs: Any) -> None:
         raise OSError("response_url unreachable")
 
-    body = {"actions": [{"action_id": ACTION_ID, "value": choice_value("Contacts", "1", "U1", "C1")}],
-            "team": {"id": "T1"}, "user": {"id": "U1"}, "channel": {"id": "C1"}}
+    body = {"actions": [{"action_id": ACTION_ID, "value": choice_value("Contacts", "1", "U1", "C0CHAN1")}],
+            "team": {"id": "T1"}, "user": {"id": "U1"}, "channel": {"id": "C0CHAN1"}}
     await ShareChoice(p, background)(ack, body, respond, client=None)
     await background.drain(5)
     assert p.in_flight == 0
@@ -113,7 +116,7 @@ async def test_a_reply_that_raises_still_writes_the_audit_line(caplog: pytest.Lo
 
 async def test_module_names_as_long_as_zoho_allows_fit_a_button() -> None:
     long_module = "M" + "x" * 99  # bot.zoho.modules.API_NAME allows 100 characters
-    assert choice_value(long_module, "1", "U1", "C1")
+    assert choice_value(long_module, "1", "U1", "C0CHAN1")
 
 
 async def test_a_list_delivered_by_dm_can_still_be_used_by_its_asker(zoho: ZohoClient) -> None:
@@ -157,7 +160,7 @@ async def test_a_link_in_the_composer_is_not_unfurled_by_default(make_bot: BotFa
     await bot.settle()
     assert bot.slack.unfurls == [] and bot.zoho.photo_calls() == 0
     assert bot.slack.count("conversations.info") == 0  # no channel to ask about
-    assert '"code":"COMPOSER"' in caplog.text
+    assert '"channel":"","via":"link"' in caplog.text and '"code":"SHARING_UNKNOWN"' in caplog.text
 
 
 def _slack_error(method: str, error: str) -> SlackApiError:
@@ -179,7 +182,7 @@ async def test_a_cached_unfurl_that_slack_refuses_is_slacks_refusal_not_a_crash(
     url = "https://crm.zoho.com/crm/org1/tab/Contacts/1"
     ack = await p.receive_link(url, ASKER)
     assert ack.ticket is not None
-    outcome = await p.run(ack.ticket, UnfurlDestination(unfurler, "C1", "1.2", url), QuietReplier())
+    outcome = await p.run(ack.ticket, UnfurlDestination(unfurler, "C0CHAN1", "1.2", url), QuietReplier())
     assert outcome.code == Code.SLACK_ERROR
     assert "unexpected error" not in caplog.text
 

@@ -175,33 +175,6 @@ async def test_composer_links_use_unfurl_id_and_source(fake: FakeSlack, unfurler
     assert (done["unfurl_id"], done["source"], done["channel"], done["ts"]) == ("U1.abc", "composer", None, None)
 
 
-# --- Slack Connect ---------------------------------------------------------------------------------------------
-
-async def test_shared_externally_is_asked_once_per_ten_minutes(
-    fake: FakeSlack, unfurler: Unfurler, clock: Clock
-) -> None:
-    fake.add_channel("C2", ext_shared=True)
-    assert await unfurler.shared_externally("C1") is False
-    assert await unfurler.shared_externally("C2") is True
-    assert await unfurler.shared_externally("C1") is False
-    assert await unfurler.shared_externally("C2") is True
-    assert fake.count("conversations.info") == 2
-    clock.now += 599
-    assert await unfurler.shared_externally("C1") is False
-    assert fake.count("conversations.info") == 2
-    clock.now += 2
-    fake.add_channel("C1", ext_shared=True)  # shared since
-    assert await unfurler.shared_externally("C1") is True
-    assert fake.count("conversations.info") == 3
-
-
-async def test_unknown_sharing_counts_as_shared_and_is_not_kept(fake: FakeSlack, unfurler: Unfurler) -> None:
-    fake.add_channel("G9", kind="private", bot_member=False)
-    assert await unfurler.shared_externally("G9") is True
-    assert await unfurler.shared_externally("G9") is True
-    assert fake.count("conversations.info") == 2
-
-
 # --- the 10-minute cache ----------------------------------------------------------------------------------------
 
 async def test_cache_expires_after_its_ttl(clock: Clock) -> None:

@@ -16,6 +16,7 @@ from bot.deliver import Delivery, DeliveryError
 from bot.fakes.slack import FakeSlack
 from bot.slack import retry
 from bot.slack.client import build_client
+from bot.slack.directory import SlackDirectory
 from bot.slack.upload import SlackDestination
 from bot.zoho import Photo
 
@@ -64,7 +65,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> RecordedSleeps:
 
 
 def destination(slack: FakeSlack, channel: str, timeout: float = 10) -> SlackDestination:
-    return SlackDestination(build_client(TOKEN, slack.api_url, timeout), channel, USER)
+    client = build_client(TOKEN, slack.api_url, timeout)
+    return SlackDestination(client, channel, USER, SlackDirectory(client).sharing)
 
 
 def completed(slack: FakeSlack) -> list[dict[str, Any]]:

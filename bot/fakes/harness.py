@@ -122,13 +122,15 @@ def block_actions_body(
 def link_shared_body(
     *, links: list[str], channel: str, user: str = "U0ALICE", message_ts: str = "1700000000.000002",
     source: str = "conversations_history", unfurl_id: str = "C0TEST.1700000000.000002.abcdef",
-    team: str = TEAM_ID, event_id: str = "Ev0TEST", bot_member: bool = True,
+    team: str = TEAM_ID, event_id: str = "Ev0TEST", bot_member: bool = True, ext_shared: bool = False,
 ) -> bytes:
-    """The Events API body for a `link_shared` event (shape from Slack's `link_shared` event reference).
+    """The Events API body for a `link_shared` event (shape from Slack's `link_shared` event reference and the
+    SDK sample `slack-samples/events_LinkSharedPayload.json`, whose envelope carries `is_ext_shared_channel`).
 
     Sign it with `sign_event` (JSON content type).
     """
     body = {
+        "is_ext_shared_channel": ext_shared,
         "token": "deprecated-verification-token",
         "team_id": team,
         "api_app_id": "A0TEST",
@@ -149,6 +151,19 @@ def link_shared_body(
         },
     }
     return json.dumps(body).encode()
+
+
+def sharing_event_body(kind: str, channel: str, *, team: str = TEAM_ID, event_id: str = "Ev0SHARE") -> bytes:
+    """The Events API body for `channel_shared` or `channel_unshared` (Slack's event reference: `channel`,
+    `connected_team_id` / `previously_connected_team_id`, `event_ts`). Sign it with `sign_event`."""
+    if kind not in ("channel_shared", "channel_unshared"):
+        raise ValueError(f"not a sharing event: {kind!r}")
+    other = "connected_team_id" if kind == "channel_shared" else "previously_connected_team_id"
+    event = {"type": kind, "channel": channel, other: "T0OTHERORG", "event_ts": "1700000100.000100"}
+    return json.dumps({
+        "token": "deprecated-verification-token", "team_id": team, "api_app_id": "A0TEST", "type": "event_callback",
+        "event_id": event_id, "event_time": int(time.time()), "authed_users": [], "event": event,
+    }).encode()
 
 
 def bot_env(zoho: FakeZoho, slack: FakeSlack, port: int, **extra: str) -> dict[str, str]:

@@ -73,8 +73,11 @@ chat.unfurl (docs: chat.unfurl method page; "Unfurling links in messages"; chang
 
 conversations.info (docs: conversations.info; "Conversation object")
   * Answers `channel` with `id`, `is_channel`, `is_group`, `is_im`, `is_private`, `is_archived`, `is_shared`,
-    `is_ext_shared`, `is_pending_ext_shared`, `is_member`; `add_channel(..., ext_shared=True)` makes a Slack
-    Connect channel. Unknown channels, and private channels or DMs the bot is not in, answer `channel_not_found`.
+    `is_ext_shared`, `is_org_shared`, `is_pending_ext_shared`, `is_member` (keys of Slack's SDK sample
+    `slack-samples/conversations.info.json`); `add_channel(..., ext_shared=True)` makes a Slack Connect
+    channel, `pending_ext_shared=True` one whose invitation is not accepted yet, `org_shared=True` one shared
+    across an Enterprise Grid (`is_shared` true, internal; FACTS.md "Added for the third round"). Unknown
+    channels, and private channels or DMs the bot is not in, answer `channel_not_found`.
     Scopes (`channels:read`, `groups:read`, `im:read`, `mpim:read`) are not modelled.
 
 auth.test (docs: auth.test; "Working with scopes" in docs.slack.dev/legacy/legacy-oauth-scopes)
@@ -157,6 +160,8 @@ class Channel:
     members: set[str] = field(default_factory=set)
     archived: bool = False
     ext_shared: bool = False  # a Slack Connect channel, shared with another organisation
+    pending_ext_shared: bool = False  # invited to Slack Connect, not yet accepted
+    org_shared: bool = False  # shared between workspaces of one Enterprise Grid: internal
 
 
 @dataclass
@@ -284,14 +289,21 @@ class FakeSlack(ThreadedServer):
 
     def add_channel(
         self, channel_id: str, kind: ChannelKind = "public", bot_member: bool = True, archived: bool = False,
-        ext_shared: bool = False,
+        ext_shared: bool = False, pending_ext_shared: bool = False, org_shared: bool = False,
     ) -> None:
-        """Create (or replace) a conversation; the bot is a member when `bot_member`; `ext_shared`: Slack Connect."""
+        """Create (or replace) a conversation; the bot is a member when `bot_member`; `ext_shared`: Slack Connect;
+        `pending_ext_shared`: a Slack Connect invitation not yet accepted; `org_shared`: across one Grid."""
         if kind not in ("public", "private", "im"):
             raise ValueError(f"unknown channel kind {kind!r}")
         with self._lock:
             members = {BOT_USER_ID} if bot_member else set()
-            self._channels[channel_id] = Channel(channel_id, kind, members, archived, ext_shared)
+            self._channels[channel_id] = Channel(channel_id, kind, members, archived, ext_shared, pending_ext_shared,
+                                                 org_shared)
+
+    def share_channel(self, channel_id: str, externally: bool = True) -> None:
+        """The channel becomes (or stops being) shared with another organisation, as after a Slack Connect invite."""
+        with self._lock:
+            self._channel(channel_id).ext_shared = externally
 
     def file_ready_after(self, calls: int = 0, seconds: float = 0.0) -> None:
         """Files completed from now on refuse their first `calls` image-block references and their first `seconds`."""
@@ -789,9 +801,10 @@ class FakeSlack(ThreadedServer):
             "is_im": ch.kind == "im",
             "is_private": ch.kind != "public",
             "is_archived": ch.archived,
-            "is_shared": ch.ext_shared,
+            "is_shared": ch.ext_shared or ch.org_shared,
             "is_ext_shared": ch.ext_shared,
-            "is_pending_ext_shared": False,
+            "is_org_shared": ch.org_shared,
+            "is_pending_ext_shared": ch.pending_ext_shared,
             "is_member": member,
         }}
 

@@ -97,12 +97,13 @@ def create_app(
         limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
         marks = SharedMarks(store)
         log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency)")
+    directory = SlackDirectory(client)
     pipeline = Pipeline(
         zoho,
         Gate(access, zoho.users),
         budget,
         limiter,
-        SlackDirectory(client),
+        directory,
         timing=timing,
         max_in_flight=access.max_in_flight,
         accepting=lambda: background.accepting,
@@ -110,5 +111,5 @@ def create_app(
         alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert"), marks),
     )
     app.error(reject_malformed)
-    listeners.register(app, pipeline, background, Unfurler(client), access.unfurl_shared_channels)
+    listeners.register(app, pipeline, background, Unfurler(client), directory)
     return app

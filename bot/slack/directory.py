@@ -1,7 +1,10 @@
-"""Who someone is in Slack (users.info) and who is in a user group (usergroups.users.list), cached.
+"""Who someone is in Slack (users.info), who is in a user group (usergroups.users.list) and whether a
+conversation is shared with another organisation (conversations.info), cached.
 
 Access checks ask on every command; the answers change rarely, so they are kept for ten minutes and
-the cache is bounded so memory stays flat however many people use the bot.
+the cache is bounded so memory stays flat however many people use the bot. A conversation's sharing is
+forgotten as soon as Slack says it changed (`channel_shared` / `channel_unshared`), so a channel that
+becomes shared is refused from the next request on.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import Sharing
 from bot.singleflight import SingleFlight
 
 CACHE_TTL = 600.0
@@ -31,6 +35,9 @@ class _TTLCache:
         if item is None or self._clock() - item[0] >= CACHE_TTL:
             return False, None
         return True, item[1]
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)
 
     def put(self, key: str, value: Any) -> None:
         self._items[key] = (self._clock(), value)
@@ -61,6 +68,7 @@ class SlackDirectory:
         self.client = client
         self._users = _TTLCache(clock)
         self._groups = _TTLCache(clock)
+        self._sharing = _TTLCache(clock)
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """The user's profile flags, or None when Slack cannot see them (someone from another org)."""
@@ -68,6 +76,33 @@ class SlackDirectory:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self._groups.fetch(group_id, lambda: self._load_group(group_id))
+
+    async def sharing(self, channel_id: str) -> Sharing:
+        """Whether the conversation is shared with another organisation (`is_ext_shared` or, about to be,
+        `is_pending_ext_shared`; `is_shared` alone is also true inside one Enterprise Grid, which is internal).
+
+        "invisible" (channel_not_found: a DM or private channel the bot is not in) is not kept: once the bot is
+        invited the answer changes. Any other failure raises (the caller refuses rather than guesses).
+        """
+        answer = await self._sharing.fetch(channel_id, lambda: self._load_sharing(channel_id))
+        if answer == "invisible":
+            self._sharing.forget(channel_id)
+        return answer
+
+    def forget_sharing(self, channel_id: str) -> None:
+        """Slack said the conversation's sharing changed: ask again next time."""
+        self._sharing.forget(channel_id)
+
+    async def _load_sharing(self, channel_id: str) -> Sharing:
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") == "channel_not_found":
+                return "invisible"
+            raise
+        info = response.get("channel") or {}
+        return "external" if info.get("is_ext_shared") or info.get("is_pending_ext_shared") else "internal"
 
     async def _load_user(self, user_id: str) -> dict[str, Any] | None:
         try:

@@ -8,7 +8,6 @@ in the channel or a private explanation, delivered through Slack by the destinat
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +19,12 @@ from bot import messages
 from bot.background import Background
 from bot.pipeline import Ack, Asker, Pipeline
 from bot.slack.choices import ACTION_ID, parse_choice_value
+from bot.slack.directory import SlackDirectory
 from bot.slack.replies import QuietReplier, SlackReplier, explanation_ack
 from bot.slack.unfurl import UnfurlDestination, Unfurler
 from bot.slack.upload import SlackDestination
 
 log = logging.getLogger(__name__)
-
-CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
-
 
 def ack_body(answer: Ack) -> dict[str, Any]:
     """The pipeline's immediate answer as an ephemeral Slack reply."""
@@ -53,7 +50,7 @@ class PhotoCommand:
             await ack(**ack_body(answer))
         finally:  # an admitted ticket always runs (and gives its in-flight place back), even if the ack failed
             if answer.ticket is not None:
-                destination = SlackDestination(client, asker.channel, asker.user)
+                destination = SlackDestination(client, asker.channel, asker.user, self.pipeline.directory.sharing)
                 replier = SlackReplier(respond, client, asker.channel, asker.user)
                 self.background.spawn(self.pipeline.run(answer.ticket, destination, replier))
 
@@ -113,20 +110,23 @@ class ShareChoice:
             await respond(replace_original=True, text=answer.text)
         except Exception as exc:  # noqa: BLE001 - the list stays as it was; the photo is on its way anyway
             log.info("could not replace the list of matches (%s)", type(exc).__name__)
-        await self.pipeline.run(answer.ticket, SlackDestination(client, channel, user), replier)
+        destination = SlackDestination(client, channel, user, self.pipeline.directory.sharing)
+        await self.pipeline.run(answer.ticket, destination, replier)
 
 
 class LinkShared:
-    """Unfurls pasted Zoho CRM record links with the record's name and photo, under the same rules as commands."""
+    """Unfurls pasted Zoho CRM record links with the record's name and photo, under the same rules as commands.
+
+    Whether the channel may see it (UNFURL_SHARED_CHANNELS) is the pipeline's gate, like every other rule: the
+    envelope's `is_ext_shared_channel` goes with the asker, and a link still in the composer has no channel yet.
+    """
 
     MAX_LINKS = 3  # a message with many record links unfurls the first few
 
-    def __init__(self, pipeline: Pipeline, background: Background, unfurler: Unfurler,
-                 shared_channels: bool) -> None:
+    def __init__(self, pipeline: Pipeline, background: Background, unfurler: Unfurler) -> None:
         self.pipeline = pipeline
         self.background = background
         self.unfurler = unfurler
-        self.shared_channels = shared_channels
 
     async def __call__(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Answers Slack at once (an event not answered within 3 s is sent again); the work goes on after."""
@@ -136,26 +136,12 @@ class LinkShared:
     async def unfurl(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
         grid = next((a for a in body.get("authorizations") or [] if isinstance(a, dict)), {})
-        asker = Asker(team=str(body.get("team_id") or ""), user=user, channel=channel,
-                      enterprise=str(body.get("enterprise_id") or grid.get("enterprise_id") or ""))
+        composer = event.get("source") == "composer"
+        asker = Asker(team=str(body.get("team_id") or ""), user=user, channel="" if composer else channel,
+                      enterprise=str(body.get("enterprise_id") or grid.get("enterprise_id") or ""),
+                      ext_shared=body.get("is_ext_shared_channel") is True)
         links = [link.get("url") for link in event.get("links") or [] if isinstance(link, dict)]
-        links = [url for url in links if isinstance(url, str)][: self.MAX_LINKS]
-        if not links:
-            return
-        if not self.shared_channels:
-            # A link still in the composer has no channel yet: it may be headed for a shared one, so it is
-            # treated like one (the careful side), as is a channel Slack will not describe.
-            if event.get("source") == "composer" or not CHANNEL_ID.fullmatch(channel):
-                reason = "COMPOSER"
-            elif await self.unfurler.shared_externally(channel):
-                reason = "EXT_SHARED_CHANNEL"
-            else:
-                reason = ""
-            if reason:
-                for url in links:
-                    self.pipeline.ignore_link(url, asker, reason)
-                return
-        for url in links:
+        for url in [url for url in links if isinstance(url, str)][: self.MAX_LINKS]:
             answer = await self.pipeline.receive_link(url, asker)
             if answer.ticket is None:
                 continue
@@ -164,13 +150,30 @@ class LinkShared:
             self.background.spawn(self.pipeline.run(answer.ticket, destination, QuietReplier()))
 
 
+class SharingChanged:
+    """`channel_shared` / `channel_unshared`: forget what we knew about that conversation's sharing."""
+
+    def __init__(self, directory: SlackDirectory) -> None:
+        self.directory = directory
+
+    async def __call__(self, ack: AsyncAck, event: dict[str, Any]) -> None:
+        await ack()
+        channel = event.get("channel")
+        if isinstance(channel, str) and channel:
+            self.directory.forget_sharing(channel)
+            log.info("slack: %s for %s; its sharing will be asked again", event.get("type"), channel)
+
+
 def _id(part: object) -> str:
     return str(part.get("id") or "") if isinstance(part, dict) else ""
 
 
 def register(app: AsyncApp, pipeline: Pipeline, background: Background, unfurler: Unfurler,
-             shared_channels: bool = False) -> None:
-    """Wire the slash command, the "Share photo" button and link unfurls; one handler each."""
+             directory: SlackDirectory) -> None:
+    """Wire the slash command, the "Share photo" button, link unfurls and sharing changes; one handler each."""
     app.command(messages.COMMAND)(PhotoCommand(pipeline, background))
     app.action(ACTION_ID)(ShareChoice(pipeline, background))
-    app.event("link_shared")(LinkShared(pipeline, background, unfurler, shared_channels))
+    app.event("link_shared")(LinkShared(pipeline, background, unfurler))
+    sharing_changed = SharingChanged(directory)
+    app.event("channel_shared")(sharing_changed)
+    app.event("channel_unshared")(sharing_changed)

@@ -9,8 +9,7 @@ reports also say a file shared nowhere can stay refused for good (slackapi/pytho
 refused after the wait is forgotten, so the same record is shown without a photo, at once, for the next 10 minutes.
 
 A record's card and file id are kept for 10 minutes (`UnfurlCache`), so the same link pasted again costs no
-Zoho photo call and no new upload. Whether a channel is shared with another organisation (Slack Connect) is
-asked once per channel per 10 minutes; the caller decides what may be shown there.
+Zoho photo call and no new upload. Whether a channel may see it at all (Slack Connect) is the pipeline's gate.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 Cached = tuple[RecordCard, str | None]
 
-TTL = 600.0  # seconds a card, a file id or a channel's sharing is trusted
+TTL = 600.0  # seconds a card or a file id is trusted
 RETRY_WITHIN = 8.0  # seconds spent waiting for a fresh file to become usable
 RETRY_DELAYS = (0.5, 1.0, 1.5, 2.0, 3.0)
 SLACK_ERRORS = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
@@ -82,7 +81,7 @@ class MemoryUnfurlCache:
 
 
 class Unfurler:
-    """Uploads photos privately, unfurls record links with them, and knows which channels are shared outside."""
+    """Uploads photos privately and unfurls record links with them."""
 
     def __init__(
         self,
@@ -102,7 +101,6 @@ class Unfurler:
         self.retry_delays = tuple(retry_delays)
         self.clock = clock
         self.sleep = sleep
-        self._sharing: dict[str, tuple[float, bool]] = {}  # channel -> (expires, shared externally)
 
     async def private_file(self, photo: Photo) -> str:
         """Upload `photo` shared nowhere (no channel) and return its file id, for an image block to name."""
@@ -182,25 +180,6 @@ class Unfurler:
             log.info("unfurl: chat.unfurl failed (%s)", code)
             return code
         return None
-
-    async def shared_externally(self, channel: str) -> bool:
-        """Whether `channel` is shared with another organisation (or about to be); True when Slack won't say.
-
-        Answers are kept for 10 minutes; a failed lookup is not kept, and counts as shared (the careful side).
-        """
-        now = self.clock()
-        known = self._sharing.get(channel)
-        if known is not None and now < known[0]:
-            return known[1]
-        try:
-            response = await self.client.conversations_info(channel=channel)
-        except SLACK_ERRORS as exc:
-            log.info("unfurl: conversations.info %s failed (%s); treating it as shared", channel, _error(exc))
-            return True
-        info = response.get("channel") or {}
-        shared = bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
-        self._sharing[channel] = (now + TTL, shared)
-        return shared
 
 
 def _error(exc: Exception) -> str:

@@ -5,18 +5,21 @@ Each step is retried on its own by the client's retry handlers (bot.slack.retry)
 uploaded twice: when files.completeUploadExternal's answer was lost and its repetition is refused because the
 file is already shared, the photo is delivered. A bot must be a member of the channel: in a public channel we
 join and upload again; anywhere else the photo goes to the requester by DM and they are told how to invite the
-bot. Photos never go anywhere else.
+bot. A channel shared with another organisation is never joined: there the bot posts only where it was invited.
+Photos never go anywhere else.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.access import Sharing
 from bot.deliver import Delivery, DeliveryError
 from bot.messages import Label
 from bot.slack import retry
@@ -69,10 +72,12 @@ def already_completed(exc: Exception, attempts: AttemptLog) -> bool:
 class SlackDestination:
     """Uploads one photo for one command: to `channel_id`, or to `user_id`'s DM when the bot can't be there."""
 
-    def __init__(self, client: AsyncWebClient, channel_id: str, user_id: str) -> None:
+    def __init__(self, client: AsyncWebClient, channel_id: str, user_id: str,
+                 sharing: Callable[[str], Awaitable[Sharing]] | None = None) -> None:
         self.client = client
         self.channel_id = channel_id
         self.user_id = user_id
+        self.sharing = sharing  # without it, no channel is joined (we could not tell whether it is shared outside)
         self.delivered: Delivery | None = None
 
     async def from_cache(self, module: str, record_id: str) -> Delivery | None:
@@ -118,7 +123,7 @@ class SlackDestination:
                 raise DeliveryError(slack_error(exc, attempts), _detail(exc)) from None
 
     async def _join(self) -> bool:
-        if self.channel_id.startswith("D"):
+        if self.channel_id.startswith("D") or not await self._internal():
             return False
         try:
             await self.client.conversations_join(channel=self.channel_id)
@@ -127,6 +132,20 @@ class SlackDestination:
             log.info("slack: cannot join %s (%s); sending by DM", self.channel_id, code)
             return False
         return True
+
+    async def _internal(self) -> bool:
+        """Whether the channel is known to be shared with nobody outside the organisation (else: never join)."""
+        if self.sharing is None:
+            return False
+        try:
+            internal = await self.sharing(self.channel_id) == "internal"
+        except Exception as exc:  # noqa: BLE001 - cannot tell: do not join
+            log.info("slack: cannot tell whether %s is shared outside (%s); not joining", self.channel_id,
+                     type(exc).__name__)
+            return False
+        if not internal:
+            log.info("slack: %s is shared with another organisation (or invisible); not joining", self.channel_id)
+        return internal
 
     async def _open_dm(self) -> str:
         return await open_dm(self.client, self.user_id)
