@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--record", nargs=2, metavar=("MODULE", "ID"), action=RecordArgument,
                         help="also fetch this record's photo, e.g. --record Contacts 4876876000000624001")
+    doctor.add_argument("--find-dc", nargs="?", metavar="DCS", action=FindDcArgument,
+                        help="when the data centre refuses the Zoho client, ask others which one knows it (client "
+                             "id and secret with a dummy refresh token): alone every one but cn; or keys such as "
+                             "eu,in; or all")
     demo = modes.add_parser(
         "demo", help="try the bot in a browser: a sample CRM and a Slack stand-in, no settings or network",
         description="Serve the real bot on 127.0.0.1 with a built-in sample Zoho CRM and a Slack stand-in page. "
@@ -81,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if known.mode == "doctor":
             from bot.doctor import run
 
-            return run(known.record)
+            return run(known.record, find_dc=known.find_dc)
         if known.mode == "demo":
             if not 0 < known.port < 65536:
                 parser.error(f"--port must be from 1 to 65535 (got {known.port})")
@@ -108,6 +112,22 @@ class RecordArgument(argparse.Action):
             setattr(namespace, self.dest, (module, clean_record_id(typed)))
         except ZohoError:
             parser.error(f"{option_string}: {typed!r} is not a record id (digits, like 4876876000000624001)")
+
+
+class FindDcArgument(argparse.Action):
+    """`--find-dc [DCS]`: the data centre keys to ask; an unknown key is bad usage (exit 2) naming the valid ones."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from bot import datacentres
+        from bot.doctor import pick_data_centres
+
+        try:
+            keys = pick_data_centres(values if isinstance(values, str) else None,
+                                     [dc.key for dc in datacentres.DATA_CENTRES])
+        except ValueError as exc:
+            parser.error(str(exc))
+        setattr(namespace, self.dest, keys)
 
 
 if __name__ == "__main__":

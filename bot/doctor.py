@@ -4,11 +4,16 @@ It reads the same settings as the bot and talks to Slack and Zoho through the bo
 (bot.slack.client.build_client, bot.zoho.ZohoClient), so what passes here works for the bot too. It never
 prints a secret: at most the last 4 characters of a token. Exit status: 0 every check passed, 1 something
 failed (settings included: a broken deployment is a failed check), 2 the doctor's own arguments were wrong.
+
+The secrets go to the configured data centre only. Other data centres are asked only with `--find-dc`, and then
+with the client id and secret and a dummy refresh token: Zoho answers a known client with a wrong code
+`invalid_code` and an unknown one `invalid_client`, so the real refresh token is never needed there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import datacentres, messages, scopes
 from bot.codes import Code
-from bot.config import ConfigError, Settings, ZohoSettings, load_settings, read_environment
+from bot.config import ConfigError, Secret, Settings, ZohoSettings, load_settings, read_environment
 from bot.datacentres import DataCentre
 from bot.slack.client import build_client
 from bot.zoho import ModuleProblem, NoPhoto, TokenError, ZohoClient, ZohoError
@@ -32,6 +37,26 @@ from bot.zoho.token import AccessToken
 SLACK_TIMEOUT = 10
 PROBE_EMAIL = "crmphoto-doctor@example.invalid"  # a search that matches nobody: only the scope is tested
 OK, FAIL, NOTE = "✓", "✗", "•"
+# What `--find-dc` sends as the refresh token: plainly not one, so no data centre can mint a token with it.
+DUMMY_REFRESH_TOKEN = "crmphoto-doctor-dummy-not-a-refresh-token"
+FIND_DC_ALL = "all"
+# Asked only when named (issue 15): sending the client id and secret into China is the admin's choice, never a
+# default.
+CHINA = "cn"
+
+
+def pick_data_centres(value: str | None, keys: Sequence[str]) -> tuple[str, ...]:
+    """The data centres `--find-dc [VALUE]` names, in table order: the flag alone every one but China, `all`
+    every one, else keys separated by commas; ValueError (with the words for the admin) for anything else."""
+    if value is None:
+        return tuple(key for key in keys if key != CHINA)
+    named = [part for part in re.split(r"[\s,]+", value.strip().lower()) if part]
+    unknown = [part for part in named if part not in keys and part != FIND_DC_ALL]
+    if unknown or not named:
+        raise ValueError(messages.find_dc_unknown(unknown[0] if unknown else value, keys, FIND_DC_ALL))
+    if FIND_DC_ALL in named:
+        return tuple(keys)
+    return tuple(key for key in keys if key in named)
 
 
 @dataclass
@@ -69,8 +94,10 @@ def run(
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     data_centres: Sequence[DataCentre] | None = None,
+    find_dc: Sequence[str] | None = None,
 ) -> int:
-    """Run every check once; the exit status (0 all passed, 1 something failed)."""
+    """Run every check once; the exit status (0 all passed, 1 something failed). `find_dc`: the keys of the data
+    centres to ask which one knows the client when the configured one refuses it (None: ask none)."""
     report = Report(out or sys.stdout)
     values = read_environment(env)
     try:
@@ -85,19 +112,19 @@ def run(
                bot_tail=tail(settings.slack.bot_token.reveal()), client_id=zoho.client_id,
                refresh_tail=tail(zoho.refresh_token.reveal()), dc=zoho.dc)
     table = datacentres.DATA_CENTRES if data_centres is None else data_centres
-    asyncio.run(_checks(settings, values, record, report, table))
+    asyncio.run(_checks(settings, values, record, report, table, find_dc))
     report.summary()
     return 1 if report.failed else 0
 
 
 async def _checks(settings: Settings, env: Mapping[str, str], record: tuple[str, str] | None, report: Report,
-                  table: Sequence[DataCentre]) -> None:
+                  table: Sequence[DataCentre], find_dc: Sequence[str] | None) -> None:
     await check_slack(settings, report)
     require_crm_user = settings.access.require_crm_user
     async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
         client = ZohoClient(settings.zoho, http=http)
         report.add("zoho_token_note", None)
-        token = await check_token(client, settings.zoho, env, report, table, http, require_crm_user)
+        token = await check_token(client, settings.zoho, env, report, table, http, require_crm_user, find_dc)
         if token is None:
             return
         modules = await check_modules(client, settings, report)
@@ -138,53 +165,77 @@ def _dc_name(settings: ZohoSettings, table: Sequence[DataCentre]) -> str:
 
 async def check_token(
     client: ZohoClient, settings: ZohoSettings, env: Mapping[str, str], report: Report,
-    table: Sequence[DataCentre], http: httpx.AsyncClient, require_crm_user: bool,
+    table: Sequence[DataCentre], http: httpx.AsyncClient, require_crm_user: bool, find_dc: Sequence[str] | None = None,
 ) -> AccessToken | None:
-    """One token request to the configured data centre; on invalid_client/invalid_code, one to each other."""
+    """One token request to the configured data centre; on invalid_client/invalid_code, with `find_dc`, one
+    probe (dummy refresh token) to each data centre it names."""
     here = {"dc": _dc_name(settings, table), "accounts_url": settings.accounts_url}
     try:
         token = await client.tokens.get()
     except TokenError as exc:
-        if exc.code in (zerr.INVALID_CLIENT, zerr.INVALID_REFRESH_TOKEN):
-            await _find_data_centre(exc, settings, env, report, table, http, here, require_crm_user)
-        elif exc.code == zerr.TOKEN_THROTTLED:
-            report.add("zoho_throttled", False, error=exc.code)
+        grant = scopes.zoho_grant_scopes(require_crm_user)
+        if exc.code not in (zerr.INVALID_CLIENT, zerr.INVALID_REFRESH_TOKEN):
+            _token_failed(exc, settings, report)
+        elif find_dc is None:
+            report.add("zoho_client_not_here" if exc.code == zerr.INVALID_CLIENT else "zoho_code_not_here", False,
+                       grant_scopes=grant, **here)
         else:
-            report.add("zoho_token_failed", False, accounts_url=settings.accounts_url, error=exc.code,
-                       message=exc.message or exc.code)
+            drop_url = " and remove ZOHO_ACCOUNTS_URL" if env.get("ZOHO_ACCOUNTS_URL", "").strip() else ""
+            await _find_data_centre(exc, settings, find_dc, table, http, report, here, grant, drop_url)
         return None
     report.add("zoho_token_ok", api_domain=token.api_domain, **here)
     return token
 
 
+def _token_failed(exc: TokenError, settings: ZohoSettings, report: Report) -> None:
+    if exc.code == zerr.TOKEN_THROTTLED:
+        report.add("zoho_throttled", False, error=exc.code)
+    else:
+        report.add("zoho_token_failed", False, accounts_url=settings.accounts_url, error=exc.code,
+                   message=exc.message or exc.code)
+
+
 async def _probe(settings: ZohoSettings, dc: DataCentre, http: httpx.AsyncClient) -> str:
-    """What the accounts server of `dc` says to these credentials: "token", or the error code."""
-    probe = ZohoClient(replace(settings, dc=dc.key, accounts_url=dc.accounts_url, api_domain=None), http=http)
+    """What the accounts server of `dc` says to this client id and secret with a dummy refresh token:
+    INVALID_REFRESH_TOKEN (it knows the client), INVALID_CLIENT (it does not), or another code (can't tell)."""
+    probe = replace(settings, dc=dc.key, accounts_url=dc.accounts_url, api_domain=None,
+                    refresh_token=Secret(DUMMY_REFRESH_TOKEN))
     try:
-        await probe.tokens.get()
+        await ZohoClient(probe, http=http).tokens.get()
     except ZohoError as exc:
         return exc.code
-    return "token"
+    return "token"  # not Zoho's behaviour for a dummy token: say so rather than guess
 
 
 async def _find_data_centre(
-    exc: TokenError, settings: ZohoSettings, env: Mapping[str, str], report: Report, table: Sequence[DataCentre],
-    http: httpx.AsyncClient, here: dict[str, str], require_crm_user: bool,
+    exc: TokenError, settings: ZohoSettings, find_dc: Sequence[str], table: Sequence[DataCentre],
+    http: httpx.AsyncClient, report: Report, here: dict[str, str], grant: str, drop_url: str,
 ) -> None:
-    others = [dc for dc in table if dc.accounts_url != settings.accounts_url]
+    """Probe the data centres `find_dc` names (all at once; the configured one has answered already)."""
+    others = [dc for dc in table if dc.key in find_dc and dc.accounts_url != settings.accounts_url]
     answers = await asyncio.gather(*(_probe(settings, dc, http) for dc in others))
-    by_answer = {answer: dc for dc, answer in reversed(list(zip(others, answers, strict=True)))}
-    error = "invalid_client" if exc.code == zerr.INVALID_CLIENT else "invalid_code"
-    drop_url = " and remove ZOHO_ACCOUNTS_URL" if env.get("ZOHO_ACCOUNTS_URL", "").strip() else ""
-    if "token" in by_answer:
-        report.add("zoho_wrong_dc", False, right=by_answer["token"].key, error=error, drop_url=drop_url, **here)
-    elif exc.code == zerr.INVALID_CLIENT and zerr.INVALID_REFRESH_TOKEN in by_answer:
-        report.add("zoho_wrong_dc_token", False, right=by_answer[zerr.INVALID_REFRESH_TOKEN].key, error=error,
-                   drop_url=drop_url, **here)
-    elif exc.code == zerr.INVALID_CLIENT:
-        report.add("zoho_unknown_client", False, **here)
+    _found(exc, dict(zip((dc.key for dc in others), answers, strict=True)), report, here, grant, drop_url)
+    untold = {dc.key for dc in table} - {dc.key for dc in others} - {here["dc"]}
+    if CHINA in untold and zerr.INVALID_REFRESH_TOKEN not in answers:  # nothing found, and China left out
+        report.add("zoho_china_not_asked", None)
+
+
+def _found(exc: TokenError, answers: dict[str, str], report: Report, here: dict[str, str], grant: str,
+           drop_url: str) -> None:
+    """Report what the probes say: which data centres know the client, or that none asked does."""
+    knows = [key for key, answer in answers.items() if answer == zerr.INVALID_REFRESH_TOKEN]
+    strangers = [key for key, answer in answers.items() if answer == zerr.INVALID_CLIENT]
+    unclear = {key: answer for key, answer in answers.items() if key not in knows and key not in strangers}
+    listed = {"right": messages.doctor_list(knows, "and"), "either": messages.doctor_list(knows, "or"),
+              "asked": ", ".join(strangers) or "none", "drop_url": drop_url, "grant_scopes": grant}
+    if exc.code == zerr.INVALID_REFRESH_TOKEN:
+        report.add("zoho_also_known" if knows else "zoho_revoked", False, **listed, **here)
+    elif len(knows) == 1:
+        report.add("zoho_wrong_dc", False, **listed, **here)
     else:
-        report.add("zoho_revoked", False, grant_scopes=scopes.zoho_grant_scopes(require_crm_user), **here)
+        report.add("zoho_wrong_dc_several" if knows else "zoho_unknown_client", False, **listed, **here)
+    if unclear:
+        report.add("zoho_probe_unclear", None, answers=", ".join(f"{key} ({code})" for key, code in unclear.items()))
 
 
 async def check_modules(client: ZohoClient, settings: Settings, report: Report) -> list[Module] | ZohoError:

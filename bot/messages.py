@@ -9,6 +9,7 @@ the code for reference. No stack traces, no tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -610,6 +611,8 @@ def app_token_refused(error: str) -> str:
 # --- `python -m bot doctor`: one line per check; for a failure, its cause and the exact fix ------------
 
 # key -> (line, cause, fix); `{placeholders}` are filled by bot.doctor. Plain text for a terminal.
+NEW_REFRESH_TOKEN = ("In the Self Client, generate a new grant code with the scopes {grant_scopes}, exchange it for a "
+                     "refresh token (see docs/zoho.md, 'Generate a grant code') and set ZOHO_REFRESH_TOKEN.")
 DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
     "settings_ok": ("Settings: complete ({mode}; Slack bot token …{bot_tail}, Zoho client {client_id}, "
                     "refresh token …{refresh_tail}, data centre {dc})", "", ""),
@@ -635,24 +638,43 @@ DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
                        "people use {command}, type /invite @crmphoto (public channels are joined on first use).",
                        "", ""),
     "zoho_token_note": ("Zoho: token requests made by the doctor count toward Zoho's limit of 10 new access "
-                        "tokens per refresh token in 10 minutes (this run: 1, or one per data centre when the "
-                        "data centre looks wrong).", "", ""),
+                        "tokens per refresh token in 10 minutes (this run: 1).", "", ""),
     "zoho_token_ok": ("Zoho: the refresh token gives an access token ({dc}, API domain {api_domain})", "", ""),
-    "zoho_wrong_dc": ("Zoho: the accounts server of {dc} ({accounts_url}) answered {error}",
+    "zoho_client_not_here": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_client",
+                             "The data centre {dc} does not know this client id and secret: the client is in "
+                             "another data centre, or ZOHO_CLIENT_ID or ZOHO_CLIENT_SECRET has a typo.",
+                             "Compare ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET with the Self Client in Zoho's API "
+                             "console. To find the data centre that knows this client, run "
+                             "python -m bot doctor --find-dc (it sends the client id and secret, never the refresh "
+                             "token, to every other data centre but China; --find-dc all asks China too)."),
+    "zoho_code_not_here": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_code",
+                           "The data centre {dc} knows this client but not the refresh token: it was revoked, "
+                           "is another client's, or was made in another data centre's API console.",
+                           NEW_REFRESH_TOKEN + " To see which other data centres know this client, run "
+                           "python -m bot doctor --find-dc."),
+    "zoho_wrong_dc": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_client",
                       "Your Zoho client is in {right}, not {dc}.",
                       "Set ZOHO_DC={right}{drop_url}, then run the doctor again."),
-    "zoho_wrong_dc_token": ("Zoho: the accounts server of {dc} ({accounts_url}) answered {error}",
-                            "Your Zoho client is in {right}, but the refresh token is not valid there either.",
-                            "Set ZOHO_DC={right}{drop_url}, generate a new grant code and refresh token in the "
-                            "Self Client of {right}'s API console, and set ZOHO_REFRESH_TOKEN."),
+    "zoho_wrong_dc_several": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_client",
+                              "Your Zoho client is known in {right}, not {dc}.",
+                              "Set ZOHO_DC to {either} (the one whose API console made ZOHO_REFRESH_TOKEN)"
+                              "{drop_url}, then run the doctor again."),
     "zoho_unknown_client": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_client",
-                            "No Zoho data centre knows this client id and secret.",
+                            "No Zoho data centre asked ({asked}) knows this client id and secret.",
                             "Copy the Client ID and Client Secret from the Self Client in Zoho's API console "
                             "(api-console.zoho.com) into ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET."),
+    "zoho_also_known": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_code",
+                        "The data centre {dc} knows this client but not the refresh token. The client is also "
+                        "known in {right}, so the refresh token may have been made there.",
+                        "If ZOHO_REFRESH_TOKEN was made in the API console of {either}, set ZOHO_DC to that one"
+                        "{drop_url}. Otherwise, a new one: " + NEW_REFRESH_TOKEN),
     "zoho_revoked": ("Zoho: the accounts server of {dc} ({accounts_url}) answered invalid_code",
                      "The refresh token was revoked, or is not the one generated for this client.",
-                     "In the Self Client, generate a new grant code with the scopes {grant_scopes}, exchange it "
-                     "for a refresh token (see docs/zoho.md, 'Generate a grant code') and set ZOHO_REFRESH_TOKEN."),
+                     NEW_REFRESH_TOKEN),
+    "zoho_probe_unclear": ("Zoho: no clear answer from {answers}, so whether the client is there is not known; "
+                           "run the doctor again to ask again.", "", ""),
+    "zoho_china_not_asked": ("Zoho: China's data centre (cn) was not asked; python -m bot doctor --find-dc cn "
+                             "asks it.", "", ""),
     "zoho_throttled": ("Zoho: the accounts server refused more tokens for now ({error})",
                        "More than 10 token requests were made with this refresh token in 10 minutes.",
                        "Wait 10 minutes without restarting crmphoto or the doctor, then run the doctor again; "
@@ -668,9 +690,7 @@ DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
     "zoho_scopes_ok": ("Zoho: the token has every scope crmphoto needs ({scopes})", "", ""),
     "zoho_scope_missing": ("Zoho: the token lacks {missing}",
                            "The refresh token was generated without {missing}.",
-                           "In the Self Client, generate a new grant code with the scopes {grant_scopes}, exchange "
-                           "it for a refresh token (see docs/zoho.md, 'Generate a grant code') and set "
-                           "ZOHO_REFRESH_TOKEN."),
+                           NEW_REFRESH_TOKEN),
     "zoho_scope_ok": ("Zoho: {scope} is granted ({what} works)", "", ""),
     "zoho_scope_unchecked": ("Zoho: {scope} could not be checked: Zoho's token answer lists no scopes. {why}",
                              "", ""),
@@ -687,3 +707,14 @@ DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
 def doctor_words(key: str, **values: object) -> tuple[str, str, str]:
     """One check's (line, cause, fix), filled in."""
     return tuple(part.format(command=COMMAND, **values) for part in DOCTOR_WORDS[key])  # type: ignore[return-value]
+
+
+def doctor_list(keys: Sequence[str], last: str) -> str:
+    """Data centre keys in a sentence: eu; eu and in; eu, in or jp (`last` is "and" or "or")."""
+    return f"{', '.join(keys[:-1])} {last} {keys[-1]}" if len(keys) > 1 else "".join(keys)
+
+
+def find_dc_unknown(typed: str, keys: Sequence[str], everything: str) -> str:
+    """`--find-dc` got something that is not a data centre: what it takes instead."""
+    return (f"--find-dc: {typed!r} is not a data centre. Name one or more of {', '.join(keys)} separated by "
+            f"commas, or {everything} for every one; --find-dc alone asks every one but cn.")

@@ -1,7 +1,8 @@
-"""`python -m bot doctor` against FakeSlack and two FakeZoho servers playing two data centres (us, eu).
+"""`python -m bot doctor` against FakeSlack and four FakeZoho servers playing four data centres (us, eu, in, cn).
 
 Each test counts the calls each fake received, so "one token request per data centre" and "nothing
-uploaded" are shown, not assumed.
+uploaded" are shown, not assumed. The fakes record every token request's form, so which secrets reached
+which data centre is shown too.
 """
 
 from __future__ import annotations
@@ -23,28 +24,62 @@ from bot.zoho.modules import Module
 
 SIGNING_SECRET = "doctor-signing-secret-dummy"
 ALL_ZOHO_SCOPES = "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoSearch.securesearch.READ ZohoCRM.org.READ"
+WEB_HOSTS = {"us": "crm.zoho.com", "eu": "crm.zoho.eu", "in": "crm.zoho.in", "cn": "crm.zoho.com.cn"}
 
 
 @dataclass
 class World:
     slack: FakeSlack
-    us: FakeZoho
-    eu: FakeZoho
+    dcs: dict[str, FakeZoho]  # the data centres the doctor knows; ZOHO_DC=us
     env: dict[str, str]
     table: tuple[DataCentre, ...]
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
 
-    def run(self, record: tuple[str, str] | None = None, **env: str) -> tuple[int, str]:
+    @property
+    def us(self) -> FakeZoho:
+        return self.dcs["us"]
+
+    @property
+    def eu(self) -> FakeZoho:
+        return self.dcs["eu"]
+
+    def run(self, record: tuple[str, str] | None = None, find_dc: tuple[str, ...] | None = None,
+            **env: str) -> tuple[int, str]:
         out = io.StringIO()
-        status = doctor.run(record, env={**self.env, **env}, out=out, data_centres=self.table)
+        status = doctor.run(record, env={**self.env, **env}, out=out, data_centres=self.table, find_dc=find_dc)
         return status, out.getvalue()
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        """`python -m bot doctor ARGS` with the settings in the environment: (exit status, stdout + stderr)."""
+        for name, value in self.env.items():
+            self.monkeypatch.setenv(name, value)
+        status = entry.main(["doctor", *args])
+        captured = self.capsys.readouterr()
+        return status, captured.out + captured.err
+
+    def client_in(self, *keys: str) -> None:
+        """Only these data centres know the client; the others answer invalid_client, as Zoho does."""
+        for key, fake in self.dcs.items():
+            fake.token_error = None if key in keys else "invalid_client"
+
+    def token_requests(self) -> dict[str, int]:
+        return {key: fake.token_requests for key, fake in self.dcs.items()}
+
+    def refresh_tokens_sent(self) -> dict[str, list[str]]:
+        """The refresh token of every token request, per data centre."""
+        return {key: [form.get("refresh_token", "") for form in fake.token_forms] for key, fake in self.dcs.items()}
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with FakeSlack() as slack, FakeZoho() as us, FakeZoho() as eu:
-        table = (DataCentre("us", us.url, us.url, "crm.zoho.com"), DataCentre("eu", eu.url, eu.url, "crm.zoho.eu"))
-        for dc in table:  # ZOHO_DC=us|eu now names these servers, as it names Zoho's in production
+def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[World]:
+    with FakeSlack() as slack, FakeZoho() as us, FakeZoho() as eu, FakeZoho() as india, FakeZoho() as cn:
+        dcs = {"us": us, "eu": eu, "in": india, "cn": cn}
+        table = tuple(DataCentre(key, fake.url, fake.url, WEB_HOSTS[key]) for key, fake in dcs.items())
+        for dc in table:  # ZOHO_DC=us|eu|… now names these servers, as it names Zoho's in production
             monkeypatch.setitem(datacentres.BY_KEY, dc.key, dc)
+        monkeypatch.setattr(datacentres, "DATA_CENTRES", table)  # the command line never reaches the real Zoho
+        monkeypatch.chdir(tmp_path)  # no .env of the developer's
         env = {
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -54,7 +89,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "ZOHO_REFRESH_TOKEN": fz.REFRESH_TOKEN,
             "ZOHO_DC": "us",
         }
-        yield World(slack, us, eu, env, table)
+        world = World(slack, dcs, env, table, monkeypatch, capsys)
+        world.client_in("us")
+        yield world
 
 
 def failures(output: str) -> list[str]:
@@ -120,50 +157,154 @@ def test_with_require_crm_user_the_email_scope_is_checked_too(world: World) -> N
 
 # --- Zoho token and data centre ----------------------------------------------------------------------
 
-def test_wrong_data_centre_names_the_right_one(world: World) -> None:
-    world.us.token_error = "invalid_client"  # the client does not exist in us
+def test_invalid_client_asks_no_other_data_centre_and_names_find_dc(world: World) -> None:
+    world.client_in("eu")  # us does not know the client
     status, out = world.run()
     assert status == 1
     [line] = failures(out)
     assert "answered invalid_client" in line
-    assert "Your Zoho client is in eu" in out and "Set ZOHO_DC=eu," in out
-    assert (world.us.token_requests, world.eu.token_requests) == (1, 1)
+    assert "python -m bot doctor --find-dc" in out and "ZOHO_CLIENT_ID" in out
+    assert world.token_requests() == {"us": 1, "eu": 0, "in": 0, "cn": 0}
     assert world.us.module_calls() == world.eu.module_calls() == 0  # no CRM call without a token
 
 
-def test_refresh_token_from_another_data_centre_names_it(world: World) -> None:
-    world.us.token_error = "invalid_code"  # a multi-DC client: it exists here, the refresh token belongs to eu
-    status, out = world.run()
-    assert status == 1
-    assert "Set ZOHO_DC=eu" in out
-    assert (world.us.token_requests, world.eu.token_requests) == (1, 1)
-
-
-def test_revoked_refresh_token_says_generate_a_new_one(world: World) -> None:
-    world.us.token_error = world.eu.token_error = "invalid_code"
+def test_invalid_code_asks_no_other_data_centre_and_names_find_dc(world: World) -> None:
+    world.us.token_error = "invalid_code"  # us knows the client, not this refresh token
     status, out = world.run()
     assert status == 1
     [line] = failures(out)
     assert "answered invalid_code" in line
     assert "revoked" in out and "ZOHO_REFRESH_TOKEN" in out and "ZohoSearch.securesearch.READ" in out
+    assert "python -m bot doctor --find-dc" in out
+    assert world.token_requests() == {"us": 1, "eu": 0, "in": 0, "cn": 0}
+
+
+def test_find_dc_sends_a_dummy_refresh_token_and_names_the_data_centre_that_knows_the_client(world: World) -> None:
+    world.client_in("eu")
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    [line] = failures(out)
+    assert "answered invalid_client" in line
+    assert "Your Zoho client is in eu, not us" in out and "Set ZOHO_DC=eu," in out
+    assert world.token_requests() == {"us": 1, "eu": 1, "in": 1, "cn": 0}
+    assert world.refresh_tokens_sent() == {"us": [fz.REFRESH_TOKEN], "eu": [doctor.DUMMY_REFRESH_TOKEN],
+                                           "in": [doctor.DUMMY_REFRESH_TOKEN], "cn": []}
+    [form] = world.eu.token_forms  # the client id and secret are what the probe tests
+    assert (form["client_id"], form["client_secret"]) == (fz.CLIENT_ID, fz.CLIENT_SECRET)
+    assert world.eu.tokens_issued == 0 and world.eu.module_calls() == 0
+
+
+@pytest.mark.parametrize(("args", "asked"), [
+    (["--find-dc"], {"eu", "in"}),  # everyone but China
+    (["--find-dc", "cn"], {"cn"}),
+    (["--find-dc", "all"], {"eu", "in", "cn"}),
+    (["--find-dc", "eu,in"], {"eu", "in"}),
+    (["--find-dc", " IN "], {"in"}),
+    (["--find-dc", "us,cn"], {"cn"}),  # the configured one has answered already
+    (["--find-dc=eu", "--record", "Contacts", "12345"], {"eu"}),
+])
+def test_find_dc_asks_the_named_data_centres_once_each_with_the_dummy_token(
+    world: World, args: list[str], asked: set[str]
+) -> None:
+    world.client_in()  # nobody knows the client
+    status, out = world.cli(*args)
+    assert status == 1
+    assert world.token_requests() == {"us": 1, **{key: int(key in asked) for key in ("eu", "in", "cn")}}
+    sent = world.refresh_tokens_sent()
+    assert sent.pop("us") == [fz.REFRESH_TOKEN]
+    assert all(tokens == [doctor.DUMMY_REFRESH_TOKEN] * (key in asked) for key, tokens in sent.items())
+    assert "No Zoho data centre asked" in out and ", ".join(k for k in ("eu", "in", "cn") if k in asked) in out
+    assert ("--find-dc cn" in out) is ("cn" not in asked)  # China is pointed at only when it was left out
+
+
+def test_find_dc_alone_never_asks_china_even_when_nobody_else_knows_the_client(world: World) -> None:
+    world.client_in("cn")
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    assert world.dcs["cn"].token_requests == 0
     assert "ZOHO_DC=" not in out
-    assert (world.us.token_requests, world.eu.token_requests) == (1, 1)
+    assert "China's data centre (cn) was not asked" in out and "python -m bot doctor --find-dc cn" in out
+
+
+@pytest.mark.parametrize("value", ["cn", "all"])
+def test_find_dc_cn_or_all_finds_a_client_in_china(world: World, value: str) -> None:
+    world.client_in("cn")
+    status, out = world.cli("--find-dc", value)
+    assert status == 1
+    assert "Your Zoho client is in cn, not us" in out and "Set ZOHO_DC=cn," in out
+    assert world.dcs["cn"].token_requests == 1
+    assert world.refresh_tokens_sent()["cn"] == [doctor.DUMMY_REFRESH_TOKEN]
+
+
+def test_client_known_in_several_data_centres_names_them_all(world: World) -> None:
+    world.client_in("eu", "in")
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    assert "known in eu and in" in out and "ZOHO_DC to eu or in" in out
+    assert world.token_requests() == {"us": 1, "eu": 1, "in": 1, "cn": 0}
+
+
+def test_refresh_token_refused_but_client_known_elsewhere_names_it(world: World) -> None:
+    world.client_in("us", "eu")  # a multi-DC client: its refresh token may come from eu
+    world.us.token_error = "invalid_code"
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    [line] = failures(out)
+    assert "answered invalid_code" in line
+    assert "also known in eu," in out and "API console of eu, set ZOHO_DC to that one" in out
+    assert world.refresh_tokens_sent()["eu"] == [doctor.DUMMY_REFRESH_TOKEN]
+
+
+def test_revoked_refresh_token_known_nowhere_else_says_generate_a_new_one(world: World) -> None:
+    world.us.token_error = "invalid_code"
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    [line] = failures(out)
+    assert "answered invalid_code" in line
+    assert "revoked" in out and "ZOHO_REFRESH_TOKEN" in out and "ZohoSearch.securesearch.READ" in out
+    assert "ZOHO_DC=" not in out
+    assert world.token_requests() == {"us": 1, "eu": 1, "in": 1, "cn": 0}
 
 
 def test_client_unknown_everywhere_points_at_the_client_id_and_secret(world: World) -> None:
-    world.us.token_error = world.eu.token_error = "invalid_client"
-    status, out = world.run()
+    world.client_in()
+    status, out = world.cli("--find-dc", "all")
     assert status == 1
-    assert "No Zoho data centre knows this client" in out and "ZOHO_CLIENT_SECRET" in out
-    assert "ZOHO_DC=" not in out
+    assert "No Zoho data centre asked (eu, in, cn) knows this client" in out and "ZOHO_CLIENT_SECRET" in out
+    assert "ZOHO_DC=" not in out and "was not asked" not in out
+
+
+def test_a_data_centre_without_a_clear_answer_is_named(world: World) -> None:
+    world.client_in("in")
+    world.eu.fail_next("token", status=503)
+    status, out = world.cli("--find-dc")
+    assert status == 1
+    assert "Set ZOHO_DC=in," in out
+    assert any("no clear answer from eu" in line for line in out.splitlines() if line.startswith("•"))
+
+
+def test_find_dc_with_a_working_token_asks_no_other_data_centre(world: World) -> None:
+    status, out = world.cli("--find-dc", "all")
+    assert status == 0, out
+    assert world.token_requests() == {"us": 1, "eu": 0, "in": 0, "cn": 0}
+
+
+@pytest.mark.parametrize("value", ["xx", "", ",", "eu,mars", "all,zz", "--record"])
+def test_unknown_find_dc_value_exits_2_naming_the_valid_keys_before_any_call(world: World, value: str) -> None:
+    status, out = world.cli(f"--find-dc={value}")
+    assert status == 2
+    assert "usage: python -m bot" in out
+    assert "us, eu, in, cn" in out and "all" in out  # the keys of the table in use
+    assert world.slack.count("auth.test") == 0
+    assert world.token_requests() == {"us": 0, "eu": 0, "in": 0, "cn": 0}
 
 
 def test_throttled_token_endpoint_asks_no_other_data_centre(world: World) -> None:
     world.us.token_error = "Access Denied"
-    status, out = world.run()
+    status, out = world.cli("--find-dc", "all")
     assert status == 1
     assert "Wait 10 minutes" in out
-    assert (world.us.token_requests, world.eu.token_requests) == (1, 0)
+    assert world.token_requests() == {"us": 1, "eu": 0, "in": 0, "cn": 0}
 
 
 # --- Zoho scopes -------------------------------------------------------------------------------------
@@ -242,29 +383,23 @@ def test_settings_problems_are_failed_checks_exit_1(world: World) -> None:
 def test_no_secret_in_any_output(world: World) -> None:
     world.us.add_record("Contacts", "12345")
     outputs = [world.run(("Contacts", "12345"))[1], world.run(SLACK_BOT_TOKEN="xoxb-wrong-token-dummy")[1]]
-    world.us.token_error = "invalid_client"
-    outputs.append(world.run()[1])
-    world.us.token_error = None
-    world.eu.token_error = "invalid_code"
+    world.client_in("eu")
+    outputs += [world.run()[1], world.run(find_dc=("eu", "in", "cn"))[1], world.cli("--find-dc")[1]]
+    world.client_in("us", "eu")
     world.us.token_error = "invalid_code"
-    outputs.append(world.run()[1])
-    issued = world.us.tokens_issued + world.eu.tokens_issued
-    assert issued >= 2
+    outputs += [world.run()[1], world.cli("--find-dc", "all")[1], world.cli("--find-dc", "nowhere")[1]]
+    assert world.us.tokens_issued >= 2
     text = "\n".join(outputs)
     for secret in (fz.CLIENT_SECRET, fz.REFRESH_TOKEN, world.slack.bot_token, "xoxb-wrong-token-dummy",
                    SIGNING_SECRET, "1000.test-access-"):
         assert secret not in text, secret
 
 
-def test_cli_runs_the_doctor_from_the_environment(
-    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for name, value in world.env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+def test_cli_runs_the_doctor_from_the_environment(world: World) -> None:
     world.us.add_record("Contacts", "12345")
-    assert entry.main(["doctor", "--record", "Contacts", "12345"]) == 0
-    assert "Photo: Contacts 12345 is" in capsys.readouterr().out
+    status, out = world.cli("--record", "Contacts", "12345")
+    assert status == 0
+    assert "Photo: Contacts 12345 is" in out
     assert world.us.photo_calls() == 1
 
 

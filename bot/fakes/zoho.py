@@ -5,7 +5,8 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
   (this server); failures come as HTTP 200 with an `error` key; the 11th token within 10 minutes
   gets `Access Denied` and the client stays blocked for the rest of the window (Zoho Accounts, "Refresh
   access token": https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html). Every token request's
-  `grant_type` is kept in `token_grants`, so a test can show a refresh really was asked for.
+  `grant_type` is kept in `token_grants`, so a test can show a refresh really was asked for, and its whole form
+  in `token_forms`, so a test can show which client id, secret and refresh token reached which data centre.
 - Token endpoint faults (`fail_next("token", ...)`): a 5xx page, a hang-up, or (with `token_latency`)
   an answer slower than the client waits. Zoho documents none of these for its accounts server; they are
   the generic failures of any HTTP service (RFC 9110 §15.6 for 5xx), scripted so the token cache's
@@ -212,6 +213,7 @@ class FakeZoho(ThreadedServer):
         self.field_names: dict[str, set[str]] = {module: set(names) for module, names in FIELD_NAMES.items()}
         self.token_requests = 0
         self.token_grants: list[str] = []
+        self.token_forms: list[dict[str, str]] = []
         self.tokens_issued = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -279,6 +281,7 @@ class FakeZoho(ThreadedServer):
             self.seen.clear()
             self.token_requests = 0
             self.token_grants.clear()
+            self.token_forms.clear()
             self.max_in_flight = 0
 
     # --- server ------------------------------------------------------------------------------------
@@ -332,6 +335,7 @@ class FakeZoho(ThreadedServer):
         with self._lock:  # counted on arrival: a request the client gave up on still reached Zoho
             self.token_requests += 1
             self.token_grants.append(form.get("grant_type", ""))
+            self.token_forms.append(dict(form))
         if self.token_latency:
             await asyncio.sleep(self.token_latency)
         fault = self._take_fault("token", request)
