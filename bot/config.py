@@ -77,6 +77,19 @@ class ZohoSettings:
     def token_url(self) -> str:
         return f"{self.accounts_url}/oauth/v2/token"
 
+    @property
+    def own_api_domains(self) -> frozenset[str]:
+        """The API domains a token of this deployment may name: a token elsewhere (in a shared Redis) naming
+        another is not ours. ZOHO_API_DOMAIN when set; else the data centre's, and a loopback accounts server's
+        own origin (the fake Zoho in tests serves both)."""
+        if self.api_domain:
+            return frozenset({self.api_domain})
+        domains = {dc.api_domain for dc in BY_KEY.values() if dc.key == self.dc or dc.accounts_url == self.accounts_url}
+        parts = urlsplit(self.accounts_url)
+        if _loopback(parts.hostname or ""):
+            domains.add(f"{parts.scheme}://{parts.netloc}")
+        return frozenset(domains)
+
 
 @dataclass(frozen=True)
 class SlackSettings:
@@ -320,6 +333,7 @@ class Settings:
     slack: SlackSettings
     access: AccessSettings
     redis_url: Secret | None = None  # shared state for a fleet of processes; it carries the password
+    redis_key_prefix: str = ""  # REDIS_KEY_PREFIX: shown in every key, before the deployment's hash
 
 
 def _redis_url(env: Mapping[str, str], problems: list[str]) -> Secret | None:
@@ -333,6 +347,18 @@ def _redis_url(env: Mapping[str, str], problems: list[str]) -> Secret | None:
     return Secret(value)
 
 
+REDIS_KEY_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,32}", re.ASCII)
+
+
+def _redis_key_prefix(env: Mapping[str, str], problems: list[str]) -> str:
+    value = env.get("REDIS_KEY_PREFIX", "").strip()
+    if value and not REDIS_KEY_PREFIX.fullmatch(value):
+        problems.append("REDIS_KEY_PREFIX must be 1 to 32 letters, digits, dots, dashes or underscores, such as "
+                        f"staging (got {value[:40]!r}).")
+        return ""
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Everything the Slack bot needs; raises ConfigError naming every problem."""
     values = read_environment(env)
@@ -341,6 +367,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     zoho = _zoho(values, problems)
     access = _access(values, problems)
     redis_url = _redis_url(values, problems)
+    key_prefix = _redis_key_prefix(values, problems)
     if problems:
         raise ConfigError(problems)
-    return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url)
+    return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url, redis_key_prefix=key_prefix)

@@ -23,9 +23,9 @@ def fake_zoho() -> Iterator[FakeZoho]:
 
 def zoho_settings(fake: FakeZoho, **overrides: object) -> ZohoSettings:
     values: dict[str, object] = dict(
-        client_id=fz.CLIENT_ID,
-        client_secret=Secret(fz.CLIENT_SECRET),
-        refresh_token=Secret(fz.REFRESH_TOKEN),
+        client_id=fake.client_id,
+        client_secret=Secret(fake.client_secret),
+        refresh_token=Secret(fake.refresh_token),
         accounts_url=fake.url,
     )
     values.update(overrides)

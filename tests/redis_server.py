@@ -18,6 +18,7 @@ import redis
 from bot.fakes.harness import free_port
 
 BINARY = shutil.which("redis-server")
+NAMESPACE = "crmphoto:tests:"  # what bot.shared.store.namespace gives a deployment, for tests with no settings
 
 
 class RedisServer:

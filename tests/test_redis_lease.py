@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.shared import SharedStore
-from bot.shared.lease import HANDOFFS, KEY, FleetSlots
+from bot.shared.lease import HANDOFFS, FleetSlots
 from tests.clock import Clock
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import NAMESPACE, RedisServer, redis_server  # noqa: F401
 from tests.waiting import until
 
 pytestmark = pytest.mark.redis
@@ -29,7 +29,7 @@ async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., Share
     made: list[SharedStore] = []
 
     def make(**options: object) -> SharedStore:
-        made.append(SharedStore(redis_server.url, **options))  # type: ignore[arg-type]
+        made.append(SharedStore(redis_server.url, namespace=NAMESPACE, **options))  # type: ignore[arg-type]
         return made[-1]
 
     yield make
@@ -179,7 +179,7 @@ async def test_a_call_cancelled_as_it_is_handed_a_lease_passes_it_on(stores, red
     assert slots.taken == 1
     await until(lambda: slots._pump is None)
     with redis_server.client() as r:
-        assert r.zcard(KEY) == 0  # the lease went back: nothing leaked
+        assert r.zcard(slots.key) == 0  # the lease went back: nothing leaked
 
 
 async def test_the_cap_holds_with_handoffs_across_three_processes(stores) -> None:

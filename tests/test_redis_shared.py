@@ -16,11 +16,10 @@ from bot.shared.lease import FleetSlots
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
 from bot.shared.store import constant
-from bot.shared.token import LOCK_KEY
 from bot.zoho import Photo
 from tests.clock import Clock
 from tests.conftest import make_client
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import NAMESPACE, RedisServer, redis_server  # noqa: F401
 
 pytestmark = pytest.mark.redis
 
@@ -30,7 +29,7 @@ async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[[], Shared
     made: list[SharedStore] = []
 
     def make() -> SharedStore:
-        made.append(SharedStore(redis_server.url))
+        made.append(SharedStore(redis_server.url, namespace=NAMESPACE))
         return made[-1]
 
     yield make
@@ -136,7 +135,8 @@ async def test_a_token_stored_between_our_read_and_our_lock_is_used_not_refreshe
         token = await first.tokens.get()
         assert token.value == (await second.tokens.get()).value
         assert fake_zoho.token_requests == 1
-        assert await first.tokens.shared._store.redis.get(LOCK_KEY) is None  # the lock was given back
+        shared = first.tokens.shared
+        assert await shared._store.redis.get(shared.lock_key) is None  # the lock was given back
     finally:
         await first.aclose()
         await second.aclose()
@@ -152,7 +152,7 @@ async def test_redis_never_holds_the_client_secret_or_refresh_token(stores, fake
         await client.aclose()
     with redis_server.client() as r:
         dump = b"".join(r.dump(key) or b"" for key in r.keys("*"))
-        assert r.pttl("crmphoto:zoho:token") > 3_000_000  # the token's own remaining life
+        assert r.pttl(f"{NAMESPACE}zoho:token") > 3_000_000  # the token's own remaining life
     assert dump
     settings = client.settings
     assert settings.client_secret.reveal().encode() not in dump
@@ -162,7 +162,7 @@ async def test_redis_never_holds_the_client_secret_or_refresh_token(stores, fake
 async def test_redis_down_falls_back_with_one_warning_and_rejoins(redis_server: RedisServer,  # noqa: F811
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
-    store = SharedStore(redis_server.url, clock=clock, probe_every=3.0)
+    store = SharedStore(redis_server.url, namespace=NAMESPACE, clock=clock, probe_every=3.0)
     limiter = SharedRateLimiter(store, SlidingWindowLimiter(2))
     try:
         assert await limiter.allow("U1")
@@ -185,12 +185,12 @@ async def test_redis_down_falls_back_with_one_warning_and_rejoins(redis_server: 
 async def test_a_wrong_password_falls_back_too(redis_server: RedisServer,  # noqa: F811
                                                caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    store = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0")
+    store = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0", namespace=NAMESPACE)
     try:
         assert await store.run(lambda r: r.ping(), lambda: constant("memory")) in (True, "memory")
         with redis_server.client() as r:
             r.config_set("requirepass", "right-password")
-        store2 = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0")
+        store2 = SharedStore(f"redis://:wrong-password@127.0.0.1:{redis_server.port}/0", namespace=NAMESPACE)
         assert await store2.run(lambda r: r.ping(), lambda: constant("memory")) == "memory"
         assert "wrong-password" not in repr(store2)
         assert "unavailable (AuthenticationError)" in caplog.text
@@ -228,8 +228,8 @@ def test_redis_url_setting() -> None:
 
 
 async def test_an_outage_continues_the_budget_from_the_fleets_count(redis_server: RedisServer) -> None:  # noqa: F811
-    store = SharedStore(redis_server.url)
-    other = SharedStore(redis_server.url)
+    store = SharedStore(redis_server.url, namespace=NAMESPACE)
+    other = SharedStore(redis_server.url, namespace=NAMESPACE)
     budget = SharedBudget(store, DailyBudget(5))
     try:
         assert await SharedBudget(other, DailyBudget(5)).reserve("T1")  # another process spent one
@@ -243,7 +243,7 @@ async def test_an_outage_continues_the_budget_from_the_fleets_count(redis_server
 
 async def test_a_client_failure_that_is_not_a_redis_error_falls_back_too(
         redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
-    store = SharedStore(redis_server.url)
+    store = SharedStore(redis_server.url, namespace=NAMESPACE)
 
     async def closed_under_us(_: object) -> str:
         # What uvloop raises when redis-py writes to a connection Redis has just closed (seen mid-outage).
@@ -260,9 +260,9 @@ async def test_a_client_failure_that_is_not_a_redis_error_falls_back_too(
 
 async def test_closing_the_zoho_client_closes_its_redis_connections(redis_server: RedisServer,  # noqa: F811
                                                                     fake_zoho: FakeZoho) -> None:
-    checker, other = SharedStore(redis_server.url), SharedStore(redis_server.url)
+    checker, other = (SharedStore(redis_server.url, namespace=NAMESPACE) for _ in range(2))
     client = make_client(fake_zoho, max_concurrency=1)
-    client.share(SharedStore(redis_server.url))
+    client.share(SharedStore(redis_server.url, namespace=NAMESPACE))
     try:
         async with FleetSlots(other, 1).slot():  # another process holds the fleet's only slot: ours must wait
             fetch = asyncio.ensure_future(client.fetch_photo("Contacts", "1"))

@@ -11,7 +11,7 @@ import pytest
 from bot.fakes.harness import free_port
 from bot.shared import SharedStore
 from bot.shared.store import constant
-from tests.redis_server import BINARY, RedisServer
+from tests.redis_server import BINARY, NAMESPACE, RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -36,8 +36,8 @@ async def test_rediss_url_with_a_self_signed_certificate(tmp_path: Path) -> None
     except RuntimeError:
         pytest.skip("this redis-server build does not start with --tls-port (built without TLS)")
     try:
-        secure = SharedStore(f"rediss://127.0.0.1:{tls_port}/0")
-        plain = SharedStore(f"redis://127.0.0.1:{tls_port}/0")  # TLS really is spoken on that port
+        secure = SharedStore(f"rediss://127.0.0.1:{tls_port}/0", namespace=NAMESPACE)
+        plain = SharedStore(f"redis://127.0.0.1:{tls_port}/0", namespace=NAMESPACE)  # TLS really is spoken on that port
         try:
             assert await secure.run(lambda r: r.set("crmphoto:tls", "1"), lambda: constant("memory")) is True
             assert await plain.run(lambda r: r.get("crmphoto:tls"), lambda: constant("memory")) == "memory"

@@ -25,7 +25,6 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.fakes import zoho as fz
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho
 
@@ -173,9 +172,9 @@ def bot_env(zoho: FakeZoho, slack: FakeSlack, port: int, **extra: str) -> dict[s
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
-        "ZOHO_CLIENT_ID": fz.CLIENT_ID,
-        "ZOHO_CLIENT_SECRET": fz.CLIENT_SECRET,
-        "ZOHO_REFRESH_TOKEN": fz.REFRESH_TOKEN,
+        "ZOHO_CLIENT_ID": zoho.client_id,
+        "ZOHO_CLIENT_SECRET": zoho.client_secret,
+        "ZOHO_REFRESH_TOKEN": zoho.refresh_token,
         "ZOHO_ACCOUNTS_URL": zoho.url,
         "PYTHONUNBUFFERED": "1",
     })

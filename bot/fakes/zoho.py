@@ -202,6 +202,10 @@ class FakeZoho(ThreadedServer):
         self.org_id = "7000001"
         self.api_domain: str | None = None  # what the token answer names; this server by default
         self.accept_tokens_from: FakeZoho | None = None  # another fake whose tokens are valid here
+        # The self client this fake knows, and how its access tokens look: two fakes with different values
+        # play two deployments (two orgs) whose tokens must never cross.
+        self.client_id, self.client_secret, self.refresh_token = CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+        self.token_prefix = "1000.test-access-"
         self.token_error: str | None = None  # "invalid_client" | "invalid_code" | "Access Denied"
         self.token_limit = 10  # per 10 minutes, like Zoho
         self.token_scope: str | None = None  # the token answer's `scope` field; None leaves it out
@@ -354,15 +358,15 @@ class FakeZoho(ThreadedServer):
             })
         if form.get("grant_type") != "refresh_token":
             return web.json_response({"error": "unsupported_grant_type"})
-        if self.token_error == "invalid_client" or form.get("client_id") != CLIENT_ID \
-                or form.get("client_secret") != CLIENT_SECRET:
+        if self.token_error == "invalid_client" or form.get("client_id") != self.client_id \
+                or form.get("client_secret") != self.client_secret:
             return web.json_response({"error": "invalid_client"})
-        if self.token_error == "invalid_code" or form.get("refresh_token") != REFRESH_TOKEN:
+        if self.token_error == "invalid_code" or form.get("refresh_token") != self.refresh_token:
             return web.json_response({"error": "invalid_code"})
         with self._lock:
             self._token_times.append(now)
             self.tokens_issued += 1
-            token = f"1000.test-access-{self.tokens_issued:04d}"
+            token = f"{self.token_prefix}{self.tokens_issued:04d}"
             self._valid_tokens.add(token)
         answer: dict[str, Any] = {
             "access_token": token,

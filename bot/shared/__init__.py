@@ -3,6 +3,6 @@
 Photo bytes never pass through here: only small counters, marks, the access token and the module list.
 """
 
-from bot.shared.store import SharedStore
+from bot.shared.store import SharedStore, namespace
 
-__all__ = ["SharedStore"]
+__all__ = ["SharedStore", "namespace"]

@@ -32,15 +32,11 @@ from typing import TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from bot.shared.store import PREFIX, SOCKET_TIMEOUT, SharedStore, constant
+from bot.shared.store import SOCKET_TIMEOUT, SharedStore, constant
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-KEY = f"{PREFIX}zoho:in-flight"
-QUEUE = f"{PREFIX}zoho:waiting"  # processes waiting for a slot, scored by when they started waiting
-SEEN = f"{PREFIX}zoho:waiting-seen"  # the same processes, scored by when each last asked
-CHANNEL = f"{PREFIX}zoho:slot-freed"
 LEASE_TTL = 60.0  # seconds; longer than one Zoho call may take (httpx timeouts, the command deadline)
 HANDOFFS = 4  # a lease serves at most 1 + HANDOFFS calls of one process before it goes back to the fleet
 SAFETY_POLL = 1.0  # seconds between a waiting process's questions when no announcement comes
@@ -111,6 +107,11 @@ class FleetSlots:
     def __init__(self, store: SharedStore, limit: int, ttl: float = LEASE_TTL, *, handoffs: int = HANDOFFS,
                  poll: float = SAFETY_POLL, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
+        self.key = store.key("zoho:in-flight")  # the leases
+        # KEYS of the scripts: the leases; processes waiting for a slot, scored by when they started waiting;
+        # the same processes, scored by when each last asked.
+        self._keys = [self.key, store.key("zoho:waiting"), store.key("zoho:waiting-seen")]
+        self._channel = store.key("zoho:slot-freed")  # Pub/Sub is not per database: namespaced like the keys
         self.limit = limit
         self._ttl = ttl
         self._handoffs = handoffs
@@ -174,7 +175,7 @@ class FleetSlots:
         if (lease.served <= self._handoffs and self._clock() < lease.passable_until
                 and not self._store.down and self._hand(lease)):
             return
-        await self._run(lambda: self._release(keys=[KEY, QUEUE], args=[lease.id, CHANNEL]), 0)
+        await self._run(lambda: self._release(keys=self._keys[:2], args=[lease.id, self._channel]), 0)
 
     async def _run(self, command: Callable[[], Awaitable[T]], fallback: T) -> T:
         """One Redis command through the store (its answer, or `fallback` when Redis fails), counted."""
@@ -207,8 +208,8 @@ class FleetSlots:
         asked_at = self._clock()
 
         answer = await self._run(lambda: self._acquire(
-            keys=[KEY, QUEUE, SEEN], args=[self.limit, int(self._ttl * 1000), lease_id, self._me,
-                                           int(self._stale * 1000)]), None)
+            keys=self._keys, args=[self.limit, int(self._ttl * 1000), lease_id, self._me, int(self._stale * 1000)]),
+            None)
         state, wait = (DOWN, 0.0) if answer is None else (int(answer[0]), int(answer[1]) / 1000)
         if state == TAKEN:
             self.taken += 1
@@ -229,7 +230,7 @@ class FleetSlots:
         try:
             while True:
                 await self._serve_waiters()
-                await self._run(lambda: self._leave(keys=[KEY, QUEUE, SEEN], args=[self._me, self.limit, CHANNEL]), 0)
+                await self._run(lambda: self._leave(keys=self._keys, args=[self._me, self.limit, self._channel]), 0)
                 if not self._waiters:
                     return
         except Exception:
@@ -273,7 +274,7 @@ class FleetSlots:
             self.round_trips += 1
             pubsub = redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 # Wait for Redis's confirmation: a release after it is certain to be announced to us.
                 confirmed = await pubsub.get_message(timeout=SOCKET_TIMEOUT)
                 if confirmed is None or confirmed.get("type") != "subscribe":

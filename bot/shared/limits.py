@@ -13,7 +13,7 @@ import uuid
 from redis.asyncio import Redis
 
 from bot.limits import RATE_WINDOW, DailyBudget, SlidingWindowLimiter
-from bot.shared.store import PREFIX, SharedStore
+from bot.shared.store import SharedStore
 
 # Sliding window on a sorted set of microsecond timestamps (Redis's own clock, the same for every process).
 ALLOW = """
@@ -54,7 +54,7 @@ class SharedRateLimiter:
             return True
 
         async def op(_: Redis) -> bool:
-            key = f"{PREFIX}rate:{user_id}"
+            key = self._store.key(f"rate:{user_id}")
             return bool(await self._allow(keys=[key], args=[limit, int(RATE_WINDOW * 1_000_000), uuid.uuid4().hex]))
 
         return await self._store.run(op, lambda: self._memory.allow(user_id))
@@ -73,7 +73,7 @@ class SharedBudget:
         self._release = store.redis.register_script(RELEASE)
 
     def _key(self, team_id: str) -> str:
-        return f"{PREFIX}budget:{self._memory.today()}:{team_id}"
+        return self._store.key(f"budget:{self._memory.today()}:{team_id}")
 
     async def reserve(self, team_id: str) -> bool:
         if not self._memory.limit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from bot.alerts import Failing, MemoryMarks
-from bot.shared.store import PREFIX, SharedStore
+from bot.shared.store import SharedStore
 
 KEEP = 7 * 86400  # an open failure nobody resolves is forgotten after a week
 
@@ -42,14 +42,14 @@ class SharedMarks:
     async def failed(self, key: str, now: float, repeat_after: float) -> tuple[Failing, bool]:
         async def op(_: Redis) -> tuple[Failing, bool]:
             since, count, posted, due = await self._failed(
-                keys=[f"{PREFIX}alert:{key}"], args=[repr(now), repr(repeat_after), KEEP])
+                keys=[self._store.key(f"alert:{key}")], args=[repr(now), repr(repeat_after), KEEP])
             return Failing(float(since), int(count), float(posted)), bool(int(due))
 
         return await self._store.run(op, lambda: self._memory.failed(key, now, repeat_after))
 
     async def succeeded(self, key: str) -> Failing | None:
         async def op(_: Redis) -> Failing | None:
-            since, count, posted = await self._succeeded(keys=[f"{PREFIX}alert:{key}"])
+            since, count, posted = await self._succeeded(keys=[self._store.key(f"alert:{key}")])
             await self._memory.succeeded(key)
             if since is None or posted is None:
                 return None

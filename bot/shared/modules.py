@@ -14,10 +14,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.shared.store import PREFIX, SharedStore, constant
+from bot.shared.store import SharedStore, constant
 
-KEY = f"{PREFIX}zoho:modules"
-LOADING_KEY = f"{PREFIX}zoho:modules-loading"
 LOAD_WAIT = 5.0  # seconds a process waits for another's load before asking Zoho itself
 
 
@@ -26,6 +24,8 @@ class SharedModuleList:
 
     def __init__(self, store: SharedStore, ttl: float) -> None:
         self._store = store
+        self._key = store.key("zoho:modules")
+        self._loading_key = store.key("zoho:modules-loading")
         self._ttl = ttl
         self._owner = uuid.uuid4().hex
 
@@ -40,22 +40,22 @@ class SharedModuleList:
 
     async def _claim(self) -> bool:
         async def op(redis: Redis) -> bool:
-            return bool(await redis.set(LOADING_KEY, self._owner, nx=True, px=int(LOAD_WAIT * 2000)))
+            return bool(await redis.set(self._loading_key, self._owner, nx=True, px=int(LOAD_WAIT * 2000)))
 
         return await self._store.run(op, lambda: constant(True))
 
     async def done(self) -> None:
         """This process's load is over (stored, or failed): others may load now."""
         async def op(redis: Redis) -> None:
-            if await redis.get(LOADING_KEY) == self._owner.encode():
-                await redis.delete(LOADING_KEY)
+            if await redis.get(self._loading_key) == self._owner.encode():
+                await redis.delete(self._loading_key)
 
         await self._store.run(op, lambda: constant(None))
 
     async def get(self, max_age: float) -> list[dict[str, Any]] | None:
         """A list another process fetched less than `max_age` seconds ago, or None."""
         async def op(redis: Redis) -> list[dict[str, Any]] | None:
-            raw = await redis.get(KEY)
+            raw = await redis.get(self._key)
             if raw is None:
                 return None
             try:
@@ -71,6 +71,6 @@ class SharedModuleList:
 
     async def put(self, modules: list[dict[str, Any]]) -> None:
         async def op(redis: Redis) -> None:
-            await redis.set(KEY, json.dumps({"at": time.time(), "modules": modules}), px=int(self._ttl * 1000))
+            await redis.set(self._key, json.dumps({"at": time.time(), "modules": modules}), px=int(self._ttl * 1000))
 
         await self._store.run(op, lambda: constant(None))

@@ -3,11 +3,16 @@
 Redis is a help, never a dependency: any failure (down, timeout, refused password) makes the caller use
 its in-memory answer. One warning per outage; while down, Redis is tried again at most every
 PROBE_EVERY seconds, and the first answer after that rejoins the shared state (one info line).
+
+Every key (and the Pub/Sub channel) lives under the deployment's namespace (`namespace`): staging and
+production, or two Zoho orgs, sharing one Redis never see each other's token, module list, budgets or marks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,19 +23,40 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from bot.config import ZohoSettings
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SOCKET_TIMEOUT = 1.0  # seconds: a command must not wait long for a helper (Redis answers in ~1 ms)
 PROBE_EVERY = 3.0  # seconds between tries while Redis is down
 PREFIX = "crmphoto:"
+HASH_CHARS = 16  # hex characters of SHA-256 kept in the namespace: 64 bits
+
+
+def namespace(zoho: ZohoSettings, key_prefix: str = "") -> str:
+    """`crmphoto:[REDIS_KEY_PREFIX:]<hash>:`, the hash over client id, accounts server and refresh token.
+
+    The refresh token is in it because one self client can mint refresh tokens for several orgs; only a hash
+    of them is ever written to Redis, never the values. The client secret is left out, so rotating it keeps
+    the fleet's budgets.
+    """
+    identity = json.dumps([zoho.client_id, zoho.accounts_url.lower(), zoho.refresh_token.reveal()])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:HASH_CHARS]
+    return f"{PREFIX}{key_prefix + ':' if key_prefix else ''}{digest}:"
 
 
 class SharedStore:
-    """One Redis client per process; `run` gives Redis's answer or, on any failure, the fallback's."""
+    """One Redis client per process; `run` gives Redis's answer or, on any failure, the fallback's.
 
-    def __init__(self, url: str, *, timeout: float = SOCKET_TIMEOUT, probe_every: float = PROBE_EVERY,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    `key` builds every key under this deployment's `namespace`.
+    """
+
+    def __init__(self, url: str, *, namespace: str, timeout: float = SOCKET_TIMEOUT,
+                 probe_every: float = PROBE_EVERY, clock: Callable[[], float] = time.monotonic) -> None:
+        if not namespace.startswith(PREFIX) or not namespace.endswith(":"):
+            raise ValueError(f"a namespace looks like {PREFIX}<hash>: (see bot.shared.store.namespace)")
+        self.namespace = namespace
         options: dict[str, Any] = {}
         if url.startswith("rediss://"):
             # Heroku Key-Value Store's certificate is self-signed (FACTS.md): no verification, so no hostname check
@@ -47,6 +73,10 @@ class SharedStore:
 
     def __repr__(self) -> str:
         return "SharedStore(redis)"  # the URL carries the password: never shown
+
+    def key(self, name: str) -> str:
+        """The Redis key (or Pub/Sub channel) called `name` for this deployment."""
+        return f"{self.namespace}{name}"
 
     @property
     def down(self) -> bool:

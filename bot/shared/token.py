@@ -12,10 +12,8 @@ import uuid
 
 from redis.asyncio import Redis
 
-from bot.shared.store import PREFIX, SharedStore, constant
+from bot.shared.store import SharedStore, constant
 
-TOKEN_KEY = f"{PREFIX}zoho:token"
-LOCK_KEY = f"{PREFIX}zoho:token-lock"
 LOCK_TTL = 20.0  # seconds; longer than one token request may take
 UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -28,6 +26,8 @@ class SharedToken:
 
     def __init__(self, store: SharedStore) -> None:
         self._store = store
+        self.key = store.key("zoho:token")
+        self.lock_key = store.key("zoho:token-lock")
         self._owner = uuid.uuid4().hex
         self._unlock = store.redis.register_script(UNLOCK)
 
@@ -38,7 +38,7 @@ class SharedToken:
         """(token, api_domain, scope, seconds of life left), or None when no process holds one."""
         async def op(redis: Redis) -> tuple[str, str, str | None, float] | None:
             async with redis.pipeline(transaction=True) as pipe:
-                raw, ttl_ms = await pipe.get(TOKEN_KEY).pttl(TOKEN_KEY).execute()
+                raw, ttl_ms = await pipe.get(self.key).pttl(self.key).execute()
             if raw is None or ttl_ms is None or int(ttl_ms) <= 0:
                 return None
             try:
@@ -54,24 +54,24 @@ class SharedToken:
         if life <= 1:
             return
         data = json.dumps({"value": value, "api_domain": api_domain, "scope": scope})
-        await self._store.run(lambda redis: redis.set(TOKEN_KEY, data, px=int(life * 1000)),
+        await self._store.run(lambda redis: redis.set(self.key, data, px=int(life * 1000)),
                               lambda: constant(None))
 
     async def forget(self, value: str) -> None:
         """Zoho refused `value`: drop it from Redis unless another process has replaced it already."""
         current = await self.read()
         if current is not None and current[0] == value:
-            await self._store.run(lambda redis: redis.delete(TOKEN_KEY), lambda: constant(0))
+            await self._store.run(lambda redis: redis.delete(self.key), lambda: constant(0))
 
     async def lock(self) -> bool:
         """True when this process may refresh now: it holds the fleet's lock, or Redis is down."""
         async def op(redis: Redis) -> bool:
-            return bool(await redis.set(LOCK_KEY, self._owner, nx=True, px=int(LOCK_TTL * 1000)))
+            return bool(await redis.set(self.lock_key, self._owner, nx=True, px=int(LOCK_TTL * 1000)))
 
         return await self._store.run(op, lambda: constant(True))
 
     async def unlock(self) -> None:
-        await self._store.run(lambda _: self._unlock(keys=[LOCK_KEY], args=[self._owner]), lambda: constant(0))
+        await self._store.run(lambda _: self._unlock(keys=[self.lock_key], args=[self._owner]), lambda: constant(0))
 
     @property
     def down(self) -> bool:

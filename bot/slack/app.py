@@ -17,7 +17,7 @@ from bot.background import Background
 from bot.config import Settings
 from bot.limits import Budget, DailyBudget, RateLimiter, SlidingWindowLimiter
 from bot.pipeline import Pipeline, Timing
-from bot.shared import SharedStore
+from bot.shared import SharedStore, namespace
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
 from bot.slack import listeners
@@ -91,12 +91,13 @@ def create_app(
     limiter: RateLimiter = SlidingWindowLimiter(access.user_rate_per_minute)
     marks = None
     if settings.redis_url is not None:
-        store = SharedStore(settings.redis_url.reveal())
+        store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix))
         zoho.share(store)
         budget = SharedBudget(store, DailyBudget(access.daily_zoho_budget))
         limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
         marks = SharedMarks(store)
-        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency)")
+        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency), keys "
+                 "under %s", store.namespace)
     directory = SlackDirectory(client)
     pipeline = Pipeline(
         zoho,

@@ -10,6 +10,8 @@ valid out of service: we keep using it and try the token endpoint again after a 
 
 With REDIS_URL the token and a refresh lock are shared (bot.shared.token): one refresh serves the whole
 fleet, and the others wait for it and read the new token. Without Redis each process refreshes alone.
+A token read from Redis is used only if its API domain is one of this deployment's (ZohoSettings.own_api_domains):
+a token of another deployment must never carry this bot's calls to another org.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class TokenManager:
         self.shared = shared
         self._rejected: str | None = None
         self._settings = settings
+        self._foreign_noted = False
         self._http = http
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -157,6 +160,12 @@ class TokenManager:
         if stored is None or stored[0] == self._rejected:
             return None
         value, domain, scope, life = stored
+        if domain not in self._settings.own_api_domains:
+            if not self._foreign_noted:
+                self._foreign_noted = True
+                log.warning("zoho token: ignoring the token in Redis: its API domain %r is not this deployment's "
+                            "(ZOHO_DC, ZOHO_API_DOMAIN)", domain[:100])
+            return None
         return AccessToken(value=value, api_domain=domain, expires_at=self._clock() + life, scope=scope)
 
     def _back_off(self, token: AccessToken, exc: errors.TokenError) -> None:
