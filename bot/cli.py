@@ -38,6 +38,9 @@ class FileDestination:
     async def from_cache(self, module: str, record_id: str) -> Delivery | None:
         return None
 
+    async def no_photo(self, module: str, record_id: str) -> None:
+        return None
+
     async def send(self, photo: Photo, label: Label) -> Delivery:
         path = self.target or Path(photo.filename)
         if path.is_dir():

@@ -43,8 +43,13 @@ class Destination(Protocol):
 
     delivered: Delivery | None
 
-    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
-        """Deliver without a new fetch when this destination already holds the record's photo (else None)."""
+    async def from_cache(self, module: str, record_id: str) -> Delivery | NoPhoto | None:
+        """Deliver without a new fetch when this destination already holds the record's photo; NoPhoto when it
+        remembers that Zoho had none (either way Zoho is not asked again); None to fetch as usual."""
+        ...
+
+    async def no_photo(self, module: str, record_id: str) -> None:
+        """Zoho says the record has no photo: a destination that remembers records (an unfurl) keeps that too."""
         ...
 
     async def send(self, photo: Photo, label: Label) -> Delivery: ...

@@ -470,6 +470,8 @@ def photo_title(module: str, record_id: str) -> str:
 def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: str = "") -> Label:
     """The caption: who the record is (name, module, account or company, a link to it), and who asked.
 
+    The whole channel reads it, so it never carries the record's email address or phone numbers.
+
     Without the record's fields (no scope, an error) it is today's plain "Contacts 123" caption.
     """
     if card is None or not card.name:
@@ -509,6 +511,8 @@ def searched(value: str, modules: list[str]) -> str:
 # The list of matches to pick from (bot/slack/blocks.py lays them out; `{searched}` comes escaped).
 CHOICE_WORDS = {
     "intro": "{total} records match {searched}. Which one did you mean?",
+    # One record, but not exactly what was typed (bot/matching.py): the asker checks it before the channel sees it.
+    "intro_one": "One record matches {searched}, though not exactly. Is it the one you meant?",
     "button": "Share photo",
     "more": "{hidden} more not shown. To narrow it down, add the module (`/crmphoto Contacts Jane Doe`) "
             "or use their email address.",
@@ -521,6 +525,8 @@ CHOICE_WORDS = {
 
 def choices_text(total: int, searched: str) -> str:
     """The notification text of the list (Block Kit shows the list itself)."""
+    if total == 1:
+        return f"One record matches {escape(searched)}, though not exactly."
     return f"{total} records match {escape(searched)}."
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot import audit, deadline, messages
+from bot import audit, deadline, matching, messages
 from bot.access import Gate, Sharing
 from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
@@ -38,7 +38,7 @@ from bot.deliver import (
 from bot.limits import Budget, RateLimiter
 from bot.records import RecordCard
 from bot.request import BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command, parse_link
-from bot.zoho import Module, Photo, ZohoClient, ZohoError
+from bot.zoho import Module, NoPhoto, Photo, ZohoClient, ZohoError
 from bot.zoho.client import metered
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ class Replier(Protocol):
     async def note(self, text: str) -> None: ...
 
     async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
-        """Several records matched: show them, each with a way to pick it (which comes back as a choice)."""
+        """Several records matched, or one not exactly as typed: show them privately, each with a way to pick it
+        (which comes back as a choice)."""
         ...
 
 
@@ -331,12 +332,16 @@ class Pipeline:
                     except DeliveryError as error:
                         words = messages.explain(error.code, module.api_name, record_id)
                         return Outcome(module.api_name, record_id, error.code, words, detail=error.detail)
+                    if isinstance(cached, NoPhoto):
+                        return explained(Code.NO_PHOTO, module.api_name, record_id)
                     if cached is not None:
                         return Outcome(module.api_name, record_id, Code.OK, delivery=cached)
                     fetched, card = await self._photo_and_card(module, record_id, card)
         except TimeoutError:
             return explained(Code.TIMEOUT, module_typed, record_id, about)
         if isinstance(fetched, Outcome):
+            if fetched.code == Code.NO_PHOTO:
+                await destination.no_photo(module.api_name, record_id)
             return fetched
 
         label = messages.photo_label(card, fetched.module, fetched.record_id, "" if ticket.quiet else asker.user)
@@ -402,7 +407,11 @@ class Pipeline:
             return explained(Code.NO_MATCH, modules[0].api_name, "", about)
         if hits.total == 1:
             card = hits.cards[0]
-            return next(m for m in modules if m.api_name == hits.module), card.record_id, card
+            if matching.exact(request.kind, value, card):
+                return next(m for m in modules if m.api_name == hits.module), card.record_id, card
+            # Zoho's search is looser than what was typed (a `word` matches notes and titles too): the asker
+            # sees the one record privately and confirms before the channel sees anything.
+            return Outcome(hits.module, "", Code.CHOICES, choices=hits.cards, detail="1 match, not exact")
         more = hits.total - len(hits.cards)
         return Outcome(hits.module, "", Code.CHOICES, choices=hits.cards, more=more if not hits.more else max(more, 1),
                        detail=f"{hits.total}{'+' if hits.more else ''} matches")

@@ -114,6 +114,23 @@ def test_three_matches_show_buttons_and_a_click_shares_that_one(demo: DemoProces
     assert any(e.get("replaces") == choices["id"] for e in events)  # "Sharing…" takes the list's place
 
 
+def test_a_name_only_a_title_mentions_is_a_private_list_of_one(demo: DemoProcess) -> None:
+    after = say(demo, "/crmphoto Maria Garcia")
+    events = wait_for(demo, after, lambda es: any('class="choice"' in e.get("html", "") for e in es))
+    [choices] = [e for e in events if 'class="choice"' in e["html"]]
+    assert choices["kind"] == "private" and "One record matches <b>Maria Garcia</b>" in choices["html"]
+    assert "Sam Rivera" in choices["html"] and "Assistant to Maria Garcia" in choices["html"]
+    buttons = re.findall(r'data-action="([^"]*)" data-block="([^"]*)" data-value="([^"]*)"', choices["html"])
+    assert len(buttons) == 1 and photos(events) == []
+    action, block, value = buttons[0]
+    clicked = max(e["id"] for e in demo.events())
+    answer = httpx.post(f"{demo.url}/demo/click", timeout=10, json={
+        "action": action, "block": block, "value": render.html.unescape(value), "message": choices["id"]})
+    assert answer.status_code == 200, answer.text
+    [photo] = photos(wait_for(demo, clicked, lambda es: len(photos(es)) == 1))
+    assert photo["title"] == "Sam Rivera" and "sam@acme.example" not in photo["html"]
+
+
 def test_the_bot_checks_signatures_with_a_secret_made_at_start(demo: DemoProcess) -> None:
     body = command_body("Contacts 1001", channel="C0DEMO0001", user="U0YOU")
     unsigned = httpx.post(f"{demo.url}/slack/events", content=body,
@@ -149,7 +166,7 @@ def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
     for asset in ("/static/app.js", "/static/style.css"):
         assert httpx.get(demo.url + asset, timeout=5).status_code == 200
     tried = [t["text"] for t in httpx.get(demo.url + "/demo/try", timeout=5).json()["try"]]
-    assert "/crmphoto Widgets 7" in tried and "/crmphoto Jane Doe" in tried
+    assert "/crmphoto Widgets 7" in tried and "/crmphoto Jane Doe" in tried and "/crmphoto Maria Garcia" in tried
 
 
 def test_it_prints_the_address_and_listens_only_on_loopback(demo: DemoProcess) -> None:
@@ -238,6 +255,10 @@ def test_the_sample_crm_covers_every_case_the_help_promises() -> None:
     assert {"NOT_APPROVED", "NO_PERMISSION"} <= errors
     assert any(r.content is None and r.error is None for _, _, r in records)
     assert sum(r.fields.get("Full_Name") == "Jane Doe" for _, _, r in records) == 3
+    # `/crmphoto Maria Garcia`: one record mentions her in its title, and nobody has her name
+    assert [r.fields["Full_Name"] for _, _, r in records if "Maria Garcia" in r.fields.get("Title", "")] == [
+        "Sam Rivera"]
+    assert not any(r.fields.get("Full_Name") == "Maria Garcia" for _, _, r in records)
     for _, _, record in records:
         assert record.fields.get("Full_Name") or record.fields.get("Account_Name")
 

@@ -414,7 +414,9 @@ def test_a_name_with_three_matches_gives_buttons_and_a_click_shares_that_photo(b
     post_signed(bot, body, sign(body))
     finished(bot, channel, count=2)
     [upload] = uploads_to(slack, channel)
-    assert "rowan2@vexley.io" in upload["initial_comment"] and upload["title"] == "Rowan Vexley"
+    # the picked record, by its link; the caption never shows its email (issue 15)
+    assert "/tab/Leads/4876876000910002|" in upload["initial_comment"] and upload["title"] == "Rowan Vexley"
+    assert "rowan2@vexley.io" not in upload["initial_comment"]
     assert responses_for(slack, clicked)[0]["replace_original"] is True
 
 

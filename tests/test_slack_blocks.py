@@ -84,17 +84,36 @@ def test_a_nameless_record_still_shows_something() -> None:
     assert blocks[1]["text"]["text"] == "*(no name)*\nContacts"
 
 
+def test_a_list_of_one_says_one_record_not_one_records() -> None:
+    blocks = choice_blocks([card(1)], total=1, more=False, searched_text="Maria Garcia", value_for=value_for)
+    assert texts(blocks)[0] == "One record matches *Maria Garcia*, though not exactly. Is it the one you meant?"
+    assert [b["type"] for b in blocks] == ["section", "section"] and blocks[1]["accessory"]["type"] == "button"
+    assert "records" not in json.dumps(blocks)
+
+
+def test_the_private_list_shows_the_email_and_the_public_unfurl_never_does() -> None:
+    c = card(1, detail="", email="p1@private.example", link="https://crm.zoho.com/crm/org1/tab/Contacts/1")
+    listed = choice_blocks([c, card(2)], total=2, more=False, searched_text="x", value_for=value_for)
+    assert listed[1]["text"]["text"].endswith("|Person 1>*\nContacts · p1@private.example")
+    for file_id in ("F1", None):
+        assert unfurl_blocks(c, file_id)[0]["text"]["text"] == \
+            "*<https://crm.zoho.com/crm/org1/tab/Contacts/1|Person 1>*\nContacts"
+
+
 def test_value_longer_than_block_kit_allows_is_refused() -> None:
     with pytest.raises(ValueError, match="2000"):
         choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=lambda c: "v" * 2001)
 
 
 def test_words_come_from_the_caller() -> None:
-    words = Words(intro="{total} für {searched}", button="Foto teilen", more="{hidden} weitere",
-                  more_pages="über {hidden} weitere", untitled="(ohne Namen)", alt="Foto von {name}")
+    words = Words(intro="{total} für {searched}", intro_one="Einer für {searched}", button="Foto teilen",
+                  more="{hidden} weitere", more_pages="über {hidden} weitere", untitled="(ohne Namen)",
+                  alt="Foto von {name}")
     blocks = choice_blocks([card(i) for i in range(6)], total=6, more=False, searched_text="x",
                            value_for=value_for, words=words)
     assert blocks[0]["text"]["text"] == "6 für *x*"
+    one = choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=value_for, words=words)
+    assert one[0]["text"]["text"] == "Einer für *x*"
     assert blocks[1]["accessory"]["text"]["text"] == "Foto teilen"
     assert blocks[-1]["elements"][0]["text"] == "1 weitere"
     assert unfurl_blocks(card(1), "F1", words)[1]["alt_text"] == "Foto von Person 1"

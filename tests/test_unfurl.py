@@ -10,17 +10,20 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.deliver import Delivery
 from bot.fakes.slack import FakeSlack
+from bot.messages import Label
 from bot.records import RecordCard
 from bot.slack.blocks import Words
 from bot.slack.client import build_client
-from bot.slack.unfurl import MemoryUnfurlCache, Unfurler
-from bot.zoho import Photo
+from bot.slack.unfurl import MemoryUnfurlCache, UnfurlDestination, Unfurler
+from bot.zoho import NoPhoto, Photo
 
 TOKEN = "xoxb-test-dummy"
 URL = "https://crm.zoho.com/crm/org1/tab/Contacts/4876876000000624001"
 CARD = RecordCard("Contacts", "4876876000000624001", "Ada Lovelace", "Analytical Engines Ltd", link=URL)
 PHOTO = Photo("Contacts", "4876876000000624001", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png", "photo.png")
+LABEL = Label("Ada Lovelace", "", CARD)
 
 
 class Clock:
@@ -133,17 +136,12 @@ async def test_a_file_never_accepted_is_not_tried_again_within_the_ttl(
     fake: FakeSlack, unfurler: Unfurler, clock: Clock
 ) -> None:
     fake.file_ready_after(calls=1000)
-
-    async def fetch() -> tuple[RecordCard, Photo | None]:
-        return CARD, PHOTO
-
-    card, file_id = await unfurler.prepare(CARD.module, CARD.record_id, fetch)
-    assert await unfurler.unfurl("C1", "1.2", URL, card, file_id) == "text"
+    await UnfurlDestination(unfurler, "C1", "1.2", URL).send(PHOTO, LABEL)
     assert len(unfurl_calls(fake)) == 7
-    card, file_id = await unfurler.prepare(CARD.module, CARD.record_id, fetch)
-    assert file_id is None
-    assert await unfurler.unfurl("C1", "1.3", URL, card, file_id) == "text"
+    assert await unfurler.cache.get(CARD.module, CARD.record_id) == (CARD, None)
+    assert await UnfurlDestination(unfurler, "C1", "1.3", URL).from_cache(CARD.module, CARD.record_id) is not None
     assert (len(unfurl_calls(fake)), len(fake.uploads)) == (8, 1)
+    assert not has_image(unfurl_calls(fake)[-1])
 
 
 async def test_fresh_file_with_real_time(fake: FakeSlack, client: AsyncWebClient) -> None:
@@ -194,32 +192,28 @@ async def test_cache_drops_the_oldest_beyond_its_size(clock: Clock) -> None:
     assert [await cache.get("Contacts", n) for n in ("1", "2", "3")] == [None, (CARD, "F2"), (CARD, "F3")]
 
 
-async def test_a_link_pasted_again_costs_no_zoho_call_and_no_upload(
+async def test_a_link_pasted_again_costs_no_new_upload_within_the_ttl(
     fake: FakeSlack, unfurler: Unfurler, clock: Clock
 ) -> None:
-    fetches: list[str] = []
-
-    async def fetch() -> tuple[RecordCard, Photo | None]:
-        fetches.append(CARD.record_id)
-        return CARD, PHOTO
-
-    first = await unfurler.prepare("Contacts", CARD.record_id, fetch)
+    first = UnfurlDestination(unfurler, "C1", "1.2", URL)
+    assert await first.from_cache(CARD.module, CARD.record_id) is None
+    await first.send(PHOTO, LABEL)
     clock.now += 599
-    again = await unfurler.prepare("Contacts", CARD.record_id, fetch)
-    assert first == again and first[1] is not None
-    assert (len(fetches), len(fake.uploads)) == (1, 1)
+    again = UnfurlDestination(unfurler, "C1", "1.3", URL)
+    assert await again.from_cache(CARD.module, CARD.record_id) == Delivery("C1")
+    assert (len(fake.uploads), [has_image(c) for c in unfurl_calls(fake)]) == (1, [True, True])
     clock.now += 1
-    await unfurler.prepare("Contacts", CARD.record_id, fetch)
-    assert (len(fetches), len(fake.uploads)) == (2, 2)
+    assert await again.from_cache(CARD.module, CARD.record_id) is None
 
 
-async def test_a_record_without_photo_is_remembered_too(fake: FakeSlack, unfurler: Unfurler) -> None:
-    fetches: list[str] = []
-
-    async def fetch() -> tuple[RecordCard, Photo | None]:
-        fetches.append(CARD.record_id)
-        return CARD, None
-
-    assert await unfurler.prepare("Contacts", "1", fetch) == (CARD, None)
-    assert await unfurler.prepare("Contacts", "1", fetch) == (CARD, None)
-    assert (len(fetches), len(fake.uploads)) == (1, 0)
+async def test_a_record_without_photo_is_remembered_for_the_ttl_and_shows_nothing(
+    fake: FakeSlack, unfurler: Unfurler, clock: Clock
+) -> None:
+    destination = UnfurlDestination(unfurler, "C1", "1.2", URL)
+    await destination.no_photo(CARD.module, CARD.record_id)
+    clock.now += 599
+    known = await UnfurlDestination(unfurler, "C1", "1.3", URL).from_cache(CARD.module, CARD.record_id)
+    assert known == NoPhoto(CARD.module, CARD.record_id)
+    assert (fake.unfurls, fake.uploads) == ([], [])
+    clock.now += 1
+    assert await destination.from_cache(CARD.module, CARD.record_id) is None

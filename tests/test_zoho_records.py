@@ -11,6 +11,7 @@ from bot.fakes.zoho import FakeZoho, Record, module_entry
 from bot.zoho import Module, ZohoClient, ZohoError, errors
 from bot.zoho.client import metered
 from bot.zoho.org import RETRY_AFTER_FAILURE
+from bot.zoho.records import card_from_record
 from tests.clock import Clock
 from tests.conftest import FAST_RETRY, make_client, zoho_settings
 from tests.test_zoho_search import CountingMeter
@@ -23,18 +24,17 @@ RID = "4000000000123"
     [
         ("Contacts", {"Full_Name": "Jane Doe", "Account_Name": {"name": "Acme Ltd", "id": "9"},
                       "Email": "jane@acme.test", "Title": "CFO"}, "Jane Doe", "Acme Ltd", "jane@acme.test"),
+        # the detail is never the email (the whole channel reads it); the email stays for the private list
         ("Contacts", {"First_Name": "Jane", "Last_Name": "Doe", "Email": "jane@acme.test"},
-         "Jane Doe", "jane@acme.test", "jane@acme.test"),
+         "Jane Doe", "", "jane@acme.test"),
         ("Contacts", {"Last_Name": "Doe", "Account_Name": None, "Title": "CFO"}, "Doe", "CFO", ""),
         ("Leads", {"Full_Name": "Li Wei", "Company": "Zylker", "Email": "li@zylker.test", "Designation": "CTO"},
          "Li Wei", "Zylker", "li@zylker.test"),
         ("Leads", {"Full_Name": "Li Wei", "Designation": "CTO"}, "Li Wei", "CTO", ""),
         ("Accounts", {"Account_Name": "Acme Ltd", "Phone": "1"}, "Acme Ltd", "", ""),
         ("Products", {"Product_Name": "Widget 3000"}, "Widget 3000", "", ""),
-        ("Vendors", {"Vendor_Name": "Parts Inc", "Email": "sales@parts.test"}, "Parts Inc", "sales@parts.test",
-         "sales@parts.test"),
-        ("Properties", {"Name": "12 High St", "Email": "agent@homes.test"}, "12 High St", "agent@homes.test",
-         "agent@homes.test"),
+        ("Vendors", {"Vendor_Name": "Parts Inc", "Email": "sales@parts.test"}, "Parts Inc", "", "sales@parts.test"),
+        ("Properties", {"Name": "12 High St", "Email": "agent@homes.test"}, "12 High St", "", "agent@homes.test"),
     ],
 )
 async def test_card_for_each_module(
@@ -185,3 +185,14 @@ async def test_budget_refusal_of_the_org_call_is_not_an_org_failure(zoho: ZohoCl
         assert await zoho.record_link(Module("Contacts"), RID) is None
     assert fake_zoho.org_calls() == 0
     assert await zoho.record_link(Module("Contacts"), RID) == f"https://crm.zoho.com/crm/org7000001/tab/Contacts/{RID}"
+
+
+def test_a_card_keeps_the_records_emails_and_own_phones_apart_from_what_is_shown() -> None:
+    data = {"id": RID, "Full_Name": "Pat Quinn", "Email": "pat@x.example", "Secondary_Email": "pq@home.example",
+            "Phone": "+44 20 7946 0123", "Mobile": "07700 900123", "Home_Phone": "", "Other_Phone": None,
+            "Asst_Phone": "+44 20 7946 0999", "Fax": "+44 20 7946 0000", "Title": "Head of Buying"}
+    card = card_from_record(Module("Contacts"), data)
+    assert card is not None
+    assert card.emails == ("pat@x.example", "pq@home.example") and card.email == "pat@x.example"
+    assert card.phones == ("+44 20 7946 0123", "07700 900123")  # the assistant's and the fax are not Pat's own
+    assert card.detail == "Head of Buying"

@@ -1,7 +1,10 @@
 """The demo's sample CRM: a handful of records in FakeZoho that show every kind of answer the bot gives.
 
-Each record has the fields search and captions read (Full_Name, Email, Phone, Account_Name / Company);
-photos are the generated PNGs in bot/demo/images. `TRY` is what the page's help suggests typing.
+Each record has the fields search and captions read (Full_Name, Email, Phone, Account_Name / Company, Title);
+photos are the generated PNGs in bot/demo/images. `TRY` is what the page's help suggests typing. Nobody is
+called Maria Garcia, but Sam Rivera's title mentions her: Zoho's `word` search (and the fake's) matches any text
+field, so `/crmphoto Maria Garcia` finds Sam alone, and the bot asks privately before sharing a record that is
+not exactly what was typed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ ACME = {"name": "Acme Corp", "id": "4000000000001"}
 
 
 def _person(name: str, email: str, phone: str, account: dict[str, str] | None = None,
-            company: str | None = None) -> dict[str, Any]:
+            company: str | None = None, title: str | None = None) -> dict[str, Any]:
     first, _, last = name.partition(" ")
     fields: dict[str, Any] = {"Full_Name": name, "First_Name": first, "Last_Name": last, "Email": email,
                               "Phone": phone}
@@ -24,6 +27,8 @@ def _person(name: str, email: str, phone: str, account: dict[str, str] | None = 
         fields["Account_Name"] = account
     if company is not None:
         fields["Company"] = company
+    if title is not None:
+        fields["Title"] = title
     return fields
 
 
@@ -45,6 +50,8 @@ def records() -> list[tuple[str, str, Record]]:
             "Jane Doe", "jane@initech.example", "+1 555 010 0003", {"name": "Initech", "id": "4000000000003"}))),
         ("Contacts", "1005", Record(content=None,
                                     fields=_person("Nobody Pictured", "nobody@acme.example", "+1 555 010 0005", ACME))),
+        ("Contacts", "1006", Record(content=_photo("sam"), **png, fields=_person(
+            "Sam Rivera", "sam@acme.example", "+1 555 010 0006", title="Assistant to Maria Garcia"))),
         ("Leads", "2001", Record(content=_photo("grace"), **png, fields=_person(
             "Grace Hopper", "grace@navy.example", "+1 555 010 0201", company="Navy Labs"))),
         ("Leads", "2002", Record(error="NOT_APPROVED", fields=_person(
@@ -63,6 +70,7 @@ TRY: list[tuple[str, str]] = [
     ("/crmphoto Contacts 1001", "a photo shared in the channel"),
     ("/crmphoto ada@acme.example", "found by email"),
     ("/crmphoto Jane Doe", "three matches: pick one with its button"),
+    ("/crmphoto Maria Garcia", "no one by that name, but a title mentions her: you confirm it privately first"),
     ("/crmphoto Leads 2003", "a lead's photo"),
     ("/crmphoto Contacts 1005", "a record without a photo"),
     ("/crmphoto Leads 2002", "a photo still awaiting approval"),

@@ -25,8 +25,11 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
   `InvalidQuery`); OAUTH_SCOPE_MISMATCH when `scope_for_search` is False (the page's scopes include
   `ZohoSearch.securesearch.READ`). Matching: email exact and case-insensitive on any `*Email*` field;
   phone on the digits of any `*Phone*`/`Mobile` field; word a case-insensitive substring of any text
-  field (lookups by their `name`). A word shorter than 2 characters gives INVALID_QUERY (the length
-  is Zoho's documented minimum, from a Zoho community thread; the code for it is assumed).
+  field (lookups by their `name`): not only the name fields but titles and notes too, as README's "What people
+  can type" says of Zoho ("it matches the name fields and the other text fields of the record, as Zoho CRM's own
+  search box does"). Which word orders and accents Zoho's full-text search also matches is not documented,
+  so the fake does not guess. A word shorter than 2 characters gives INVALID_QUERY (the length is Zoho's
+  documented minimum, from a Zoho community thread; the code for it is assumed).
 - `GET /crm/{v}/{module}/{id}` ("Get Records", https://www.zoho.com/crm/developer/docs/api/v8/get-records.html):
   `{"data": [{...fields, "id"}]}`; INVALID_DATA for an unknown id, 204 for a record scripted with
   `exists=False` (assumed: no doc says what a deleted record answers).

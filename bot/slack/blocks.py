@@ -29,6 +29,7 @@ class Words:
     """Every English word these blocks show; the defaults come from bot.messages, where all words live."""
 
     intro: str = messages.CHOICE_WORDS["intro"]
+    intro_one: str = messages.CHOICE_WORDS["intro_one"]
     button: str = messages.CHOICE_WORDS["button"]
     more: str = messages.CHOICE_WORDS["more"]
     more_pages: str = messages.CHOICE_WORDS["more_pages"]
@@ -51,15 +52,18 @@ def choice_blocks(
 
     `total` is how many records matched, `more` whether Zoho has further pages; `value_for(card)` gives the
     button value (see bot.slack.choices.choice_value). ValueError if a value is longer than Block Kit allows.
+    A list of one is a single match that was not exactly what was typed, shown so the asker can confirm it.
+    The list is private to the asker, so each record may show its email address.
     """
     shown = list(cards[:MAX_CHOICES])
-    blocks: list[Block] = [_section(words.intro.format(total=max(total, len(shown)),
-                                                       searched=f"*{escape(_clip(searched_text))}*"))]
+    total = max(total, len(shown))
+    intro = words.intro_one if total == 1 else words.intro
+    blocks: list[Block] = [_section(intro.format(total=total, searched=f"*{escape(_clip(searched_text))}*"))]
     for i, card in enumerate(shown):
         value = value_for(card)
         if len(value) > MAX_VALUE:
             raise ValueError(f"button value of {len(value)} characters; Block Kit allows {MAX_VALUE}")
-        block = _section(_card_text(card, words))
+        block = _section(_card_text(card, words, email=True))
         block["block_id"] = f"crmphoto_choice_{i}"
         block["accessory"] = {
             "type": "button",
@@ -76,8 +80,11 @@ def choice_blocks(
 
 
 def unfurl_blocks(card: RecordCard, file_id: str | None, words: Words = WORDS) -> list[Block]:
-    """A pasted record link shown as the record: name (linked), detail, and the photo when `file_id` is given."""
-    blocks: list[Block] = [_section(_card_text(card, words))]
+    """A pasted record link shown as the record: name (linked), detail, and the photo when `file_id` is given.
+
+    The whole channel sees an unfurl, so it never shows the record's email address.
+    """
+    blocks: list[Block] = [_section(_card_text(card, words, email=False))]
     if file_id:
         name = _clip(card.name) or words.untitled
         blocks.append({
@@ -92,12 +99,14 @@ def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def _card_text(card: RecordCard, words: Words) -> str:
-    """`*Name*` (a link when the card has a safe one), then the module and the identifying detail."""
+def _card_text(card: RecordCard, words: Words, *, email: bool) -> str:
+    """`*Name*` (a link when the card has a safe one), then the module, the identifying detail and, for the
+    asker's eyes only (`email`), the email address."""
     name = escape(_clip(card.name)) or escape(words.untitled)
     link = safe_link(card.link)
     title = f"*<{link.replace('&', '&amp;')}|{name}>*" if link else f"*{name}*"
-    parts = dict.fromkeys(part for part in (card.module, _clip(card.detail), _clip(card.email)) if part)
+    shown = (card.module, _clip(card.detail), _clip(card.email) if email else "")
+    parts = dict.fromkeys(part for part in shown if part)
     second = " · ".join(escape(part) for part in parts)
     return f"{title}\n{second}" if second else title
 

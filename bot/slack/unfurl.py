@@ -9,7 +9,9 @@ reports also say a file shared nowhere can stay refused for good (slackapi/pytho
 refused after the wait is forgotten, so the same record is shown without a photo, at once, for the next 10 minutes.
 
 A record's card and file id are kept for 10 minutes (`UnfurlCache`), so the same link pasted again costs no
-Zoho photo call and no new upload. Whether a channel may see it at all (Slack Connect) is the pipeline's gate.
+Zoho photo call and no new upload. A record Zoho says has no photo is kept as such just as long: its link
+unfurls to nothing (as the first time), and pasting it again asks Zoho nothing. Whether a channel may see it
+at all (Slack Connect) is the pipeline's gate.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from bot.deliver import Delivery, DeliveryError
 from bot.messages import Label
 from bot.records import RecordCard
 from bot.slack.blocks import WORDS, Words, unfurl_blocks
-from bot.zoho import Photo
+from bot.zoho import NoPhoto, Photo
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ Shown = Literal["image", "text", "failed"]
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 Cached = tuple[RecordCard, str | None]
+Entry = Cached | NoPhoto  # NoPhoto: Zoho said the record has none, so there is nothing to show
 
 TTL = 600.0  # seconds a card or a file id is trusted
 RETRY_WITHIN = 8.0  # seconds spent waiting for a fresh file to become usable
@@ -46,11 +49,14 @@ SLACK_ERRORS = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutEr
 
 
 class UnfurlCache(Protocol):
-    """(module, record_id) -> (card, file id or None) for a while; in memory here, Redis can serve it later."""
+    """(module, record_id) -> (card, file id or None), or NoPhoto, for a while; in memory here, Redis can serve it
+    later."""
 
-    async def get(self, module: str, record_id: str) -> Cached | None: ...
+    async def get(self, module: str, record_id: str) -> Entry | None: ...
 
     async def put(self, module: str, record_id: str, card: RecordCard, file_id: str | None) -> None: ...
+
+    async def no_photo(self, module: str, record_id: str) -> None: ...
 
 
 class MemoryUnfurlCache:
@@ -60,9 +66,9 @@ class MemoryUnfurlCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: OrderedDict[tuple[str, str], tuple[float, Cached]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[float, Entry]] = OrderedDict()
 
-    async def get(self, module: str, record_id: str) -> Cached | None:
+    async def get(self, module: str, record_id: str) -> Entry | None:
         key = (module, record_id)
         entry = self._entries.get(key)
         if entry is None:
@@ -73,9 +79,15 @@ class MemoryUnfurlCache:
         return entry[1]
 
     async def put(self, module: str, record_id: str, card: RecordCard, file_id: str | None) -> None:
+        self._keep(module, record_id, (card, file_id))
+
+    async def no_photo(self, module: str, record_id: str) -> None:
+        self._keep(module, record_id, NoPhoto(module, record_id))
+
+    def _keep(self, module: str, record_id: str, entry: Entry) -> None:
         key = (module, record_id)
         self._entries.pop(key, None)
-        self._entries[key] = (self.clock() + self.ttl, (card, file_id))
+        self._entries[key] = (self.clock() + self.ttl, entry)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
@@ -112,21 +124,6 @@ class Unfurler:
         if not file_id:
             raise SlackRequestError("files_upload_v2 gave no file id")
         return str(file_id)
-
-    async def prepare(
-        self, module: str, record_id: str, fetch: Callable[[], Awaitable[tuple[RecordCard, Photo | None]]],
-    ) -> Cached:
-        """The record's card and private file id: from the cache, else `fetch()` (Zoho) and one private upload.
-
-        A record without a photo is cached as (card, None), so it is not asked for again either.
-        """
-        cached = await self.cache.get(module, record_id)
-        if cached is not None:
-            return cached
-        card, photo = await fetch()
-        file_id = await self.private_file(photo) if photo is not None else None
-        await self.cache.put(module, record_id, card, file_id)
-        return card, file_id
 
     async def unfurl(
         self, channel: str, ts: str, url: str, card: RecordCard, file_id: str | None,
@@ -200,8 +197,9 @@ def _names_slack_file(exc: Exception) -> bool:
 class UnfurlDestination:
     """A pipeline destination that shows the photo as the unfurl of one pasted link.
 
-    A record shown within the last 10 minutes comes from the cache (no Zoho photo call, no new upload);
-    otherwise the photo is uploaded privately and named in the unfurl's image block.
+    A record shown within the last 10 minutes comes from the cache (no Zoho photo call, no new upload), and one
+    Zoho said has no photo is known as such (no Zoho call, nothing shown); otherwise the photo is uploaded
+    privately and named in the unfurl's image block.
     """
 
     def __init__(self, unfurler: Unfurler, channel: str, ts: str, url: str, *,
@@ -214,12 +212,15 @@ class UnfurlDestination:
         self.source = source
         self.delivered: Delivery | None = None
 
-    async def from_cache(self, module: str, record_id: str) -> Delivery | None:
+    async def from_cache(self, module: str, record_id: str) -> Delivery | NoPhoto | None:
         cached = await self.unfurler.cache.get(module, record_id)
-        if cached is None:
-            return None
+        if cached is None or isinstance(cached, NoPhoto):
+            return cached
         card, file_id = cached
         return await self._show(card, file_id)
+
+    async def no_photo(self, module: str, record_id: str) -> None:
+        await self.unfurler.cache.no_photo(module, record_id)
 
     async def send(self, photo: Photo, label: Label) -> Delivery:
         card = label.card or RecordCard(photo.module, photo.record_id, name=label.title)

@@ -83,6 +83,9 @@ class SlackDestination:
     async def from_cache(self, module: str, record_id: str) -> Delivery | None:
         return None  # every command shares its own copy of the photo
 
+    async def no_photo(self, module: str, record_id: str) -> None:
+        return None  # every command asks Zoho afresh: a photo added a minute ago is shared
+
     async def send(self, photo: Photo, label: Label) -> Delivery:
         self.delivered = await self._send(photo, label)
         return self.delivered

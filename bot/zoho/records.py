@@ -2,9 +2,11 @@
 
 The name is the module's display field (module metadata's `display_field`; for standard modules a
 table of Zoho's standard field api names when the metadata does not say). The detail is the one field
-that tells two people of the same name apart: a contact's account, a lead's company, else an email,
-else a job title. Values are trimmed, whitespace-collapsed and capped; nothing is escaped here (the
-words layer escapes for Slack).
+that tells two people of the same name apart: a contact's account, a lead's company, else a job title;
+never an email address or a phone number, because captions and unfurls show it to the whole channel. The
+record's email addresses and own phone numbers are kept apart, to check a search hit against what was
+typed. Values are trimmed, whitespace-collapsed and capped; nothing is escaped here (the words layer
+escapes for Slack).
 """
 
 from __future__ import annotations
@@ -32,7 +34,13 @@ PERSON_MODULES = ("Contacts", "Leads")
 CUSTOM_DISPLAY_FIELD = "Name"  # every custom module has this mandatory field
 # The field that best tells records of one module apart, tried before the generic ones.
 DETAIL_FIELDS = {"Contacts": "Account_Name", "Leads": "Company", "Deals": "Account_Name"}
-GENERIC_DETAILS = ("Email", "Title", "Designation")
+GENERIC_DETAILS = ("Title", "Designation")
+# Zoho CRM's standard email fields (Contacts, Leads; Vendors have Email only).
+EMAIL_FIELDS = ("Email", "Secondary_Email")
+# The standard phone fields that are the record's own number (Contacts have all four, Leads Phone and Mobile,
+# Accounts and Vendors Phone). Left out on purpose: Fax (often one office number shared by many people) and
+# Asst_Phone (the assistant's number, not the contact's).
+PHONE_FIELDS = ("Phone", "Mobile", "Home_Phone", "Other_Phone")
 # What a caption reads, by standard module: Zoho's standard field api names, which every org has. A list call
 # (`ids=`) must name its fields, and naming one a module lacks is an error, so a custom module (whose fields
 # vary per org) is never asked for in a list: it is read one record at a time, whole.
@@ -85,7 +93,7 @@ def record_name(module: Module, data: dict[str, Any]) -> str:
 
 
 def record_detail(module: Module, data: dict[str, Any]) -> str:
-    """One identifying field: the module's own (account, company), else email, else title."""
+    """One identifying field: the module's own (account, company), else title (never an email or phone)."""
     keys = (DETAIL_FIELDS[module.api_name], *GENERIC_DETAILS) if module.api_name in DETAIL_FIELDS else GENERIC_DETAILS
     for key in keys:
         value = text(data.get(key))
@@ -111,4 +119,11 @@ def card_from_record(
         detail=record_detail(module, data),
         email=text(data.get("Email")),
         link=link,
+        emails=_values(data, EMAIL_FIELDS),
+        phones=_values(data, PHONE_FIELDS),
     )
+
+
+def _values(data: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The non-empty text values of `fields`, in that order."""
+    return tuple(value for value in (text(data.get(key)) for key in fields) if value)
