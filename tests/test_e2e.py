@@ -140,7 +140,8 @@ def test_each_zoho_error_is_explained_privately_and_nothing_uploaded(bot, fakes,
     [line] = finished(bot, channel)
     assert line["code"] == code and line["zoho_code"] == code
     assert uploads_to(slack, channel) == [] and len(responses_for(slack, name)) == 1
-    assert calls_about(slack, channel) == []  # no upload step, no join, no fallback reply
+    # the shared-channel gate asked once (SHARED_CHANNELS); no upload step, no join, no fallback reply
+    assert calls_about(slack, channel) == ["conversations.info"]
 
 
 def test_no_photo_is_explained(bot, fakes) -> None:
