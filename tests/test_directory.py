@@ -63,7 +63,7 @@ async def test_sharing_is_asked_once_per_ten_minutes_and_again_when_forgotten(fa
     clock.now += 599
     fake.share_channel("C1")
     assert await directory.sharing("C1") == "internal"  # still trusted: Slack said nothing yet
-    directory.forget_sharing("C1")  # what channel_shared does
+    await directory.forget_sharing("C1")  # what channel_shared does
     assert await directory.sharing("C1") == "external"
     assert fake.count("conversations.info") == 5
     clock.now += 601
@@ -84,3 +84,32 @@ async def test_any_other_failure_raises_and_is_not_kept(fake: FakeSlack) -> None
     fake.fail_next("conversations.info", "internal_error", times=5)
     with pytest.raises(SlackApiError):
         await directory.sharing("C1")
+
+
+@pytest.mark.redis
+async def test_with_redis_one_process_hearing_channel_shared_makes_every_process_ask_again(fake: FakeSlack,
+                                                                                          tmp_path) -> None:
+    """`channel_shared` reaches one worker; the others must not keep showing photos there for 10 minutes."""
+    from bot.shared import SharedStore
+    from bot.shared.sharing import SharedSharingCache
+    from bot.slack.directory import MemorySharingCache
+    from tests.redis_server import BINARY, NAMESPACE, RedisServer
+
+    if BINARY is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does it)")
+    server = RedisServer(tmp_path).start()
+    stores = [SharedStore(server.url, namespace=NAMESPACE) for _ in range(2)]
+    try:
+        client = build_client(fake.bot_token, fake.api_url, 5)
+        one, two = (SlackDirectory(client, sharing=SharedSharingCache(s, MemorySharingCache())) for s in stores)
+        assert await one.sharing("C1") == "internal"
+        assert await two.sharing("C1") == "internal"
+        assert fake.count("conversations.info") == 1  # the second process read the first one's answer
+        fake.share_channel("C1")
+        await one.forget_sharing("C1")  # only the first process heard the event
+        assert await two.sharing("C1") == "external"
+        assert fake.count("conversations.info") == 2
+    finally:
+        for store in stores:
+            await store.aclose()
+        server.stop()

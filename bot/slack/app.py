@@ -20,9 +20,10 @@ from bot.pipeline import Pipeline, Timing
 from bot.shared import SharedStore, namespace
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
+from bot.shared.sharing import SharedSharingCache
 from bot.slack import listeners
 from bot.slack.client import build_client
-from bot.slack.directory import SlackDirectory
+from bot.slack.directory import MemorySharingCache, SlackDirectory
 from bot.slack.unfurl import Unfurler
 from bot.zoho import ZohoClient
 
@@ -90,15 +91,18 @@ def create_app(
     budget: Budget = DailyBudget(access.daily_zoho_budget)
     limiter: RateLimiter = SlidingWindowLimiter(access.user_rate_per_minute)
     marks = None
+    sharing = None
     if settings.redis_url is not None:
         store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix))
         zoho.share(store)
         budget = SharedBudget(store, DailyBudget(access.daily_zoho_budget))
         limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
         marks = SharedMarks(store)
-        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency), keys "
+        sharing = SharedSharingCache(store, MemorySharingCache())
+        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency, "
+                 "conversations' sharing), keys "
                  "under %s", store.namespace)
-    directory = SlackDirectory(client)
+    directory = SlackDirectory(client, sharing=sharing)
     pipeline = Pipeline(
         zoho,
         Gate(access, zoho.users),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -63,12 +63,41 @@ class _TTLCache:
         return await self._loading.run(key, load_and_keep)
 
 
+class SharingCache(Protocol):
+    """channel id -> what Slack said about its sharing, for a while; in this process or in Redis (bot.shared)."""
+
+    async def get(self, channel_id: str) -> Sharing | None: ...
+
+    async def put(self, channel_id: str, sharing: Sharing) -> None: ...
+
+    async def forget(self, channel_id: str) -> None: ...
+
+
+class MemorySharingCache:
+    """A SharingCache in this process: entries live CACHE_TTL seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items = _TTLCache(clock)
+
+    async def get(self, channel_id: str) -> Sharing | None:
+        hit, value = self._items.get(channel_id)
+        return value if hit else None
+
+    async def put(self, channel_id: str, sharing: Sharing) -> None:
+        self._items.put(channel_id, sharing)
+
+    async def forget(self, channel_id: str) -> None:
+        self._items.forget(channel_id)
+
+
 class SlackDirectory:
-    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic,
+                 sharing: SharingCache | None = None) -> None:
         self.client = client
         self._users = _TTLCache(clock)
         self._groups = _TTLCache(clock)
-        self._sharing = _TTLCache(clock)
+        self._sharing: SharingCache = sharing if sharing is not None else MemorySharingCache(clock)
+        self._sharing_loads: SingleFlight[str, Sharing] = SingleFlight()
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """The user's profile flags, or None when Slack cannot see them (someone from another org)."""
@@ -84,14 +113,17 @@ class SlackDirectory:
         "invisible" (channel_not_found: a DM or private channel the bot is not in) is not kept: once the bot is
         invited the answer changes. Any other failure raises (the caller refuses rather than guesses).
         """
-        answer = await self._sharing.fetch(channel_id, lambda: self._load_sharing(channel_id))
-        if answer == "invisible":
-            self._sharing.forget(channel_id)
+        known = await self._sharing.get(channel_id)
+        if known is not None:
+            return known
+        answer = await self._sharing_loads.run(channel_id, lambda: self._load_sharing(channel_id))
+        if answer != "invisible":
+            await self._sharing.put(channel_id, answer)
         return answer
 
-    def forget_sharing(self, channel_id: str) -> None:
-        """Slack said the conversation's sharing changed: ask again next time."""
-        self._sharing.forget(channel_id)
+    async def forget_sharing(self, channel_id: str) -> None:
+        """Slack said the conversation's sharing changed: ask again next time (every process, with Redis)."""
+        await self._sharing.forget(channel_id)
 
     async def _load_sharing(self, channel_id: str) -> Sharing:
         try:

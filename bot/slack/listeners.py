@@ -160,7 +160,7 @@ class SharingChanged:
         await ack()
         channel = event.get("channel")
         if isinstance(channel, str) and channel:
-            self.directory.forget_sharing(channel)
+            await self.directory.forget_sharing(channel)
             log.info("slack: %s for %s; its sharing will be asked again", event.get("type"), channel)
 
 
