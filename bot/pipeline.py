@@ -107,8 +107,10 @@ class Directory(Protocol):
 
     async def group_members(self, group_id: str) -> frozenset[str]: ...
 
-    async def sharing(self, channel_id: str) -> Sharing:
-        """Whether the conversation is shared with another organisation; raises when Slack won't say."""
+    async def sharing(self, channel_id: str, fresh: bool = False) -> Sharing:
+        """Whether the conversation is shared with another organisation; raises when Slack won't say.
+
+        `fresh`: ask Slack now rather than trust a kept answer."""
         ...
 
 

@@ -47,7 +47,7 @@ class Directory:
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
 
-    async def sharing(self, channel_id: str) -> str:
+    async def sharing(self, channel_id: str, fresh: bool = False) -> str:
         return "internal"
 
 

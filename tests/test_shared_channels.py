@@ -148,6 +148,23 @@ async def test_the_bot_never_joins_a_channel_shared_outside(make_bot: BotFactory
     assert bot.slack.joins == ["C0INTERNAL"]  # an internal public channel is still joined as before
 
 
+async def test_before_joining_slack_is_asked_afresh(make_bot: BotFactory) -> None:
+    """The bot hears no channel_shared for a channel it is not in: the kept "internal" may be stale by then."""
+    bot = await make_bot(USER_RATE_LIMIT="0")
+    bot.slack.add_channel("C0OUTSIDE1", bot_member=False)
+    add_jane(bot)
+    bot.slack.fail_next("conversations.join", "restricted_action")
+    await bot.command("Contacts 4876876000000624001", channel="C0OUTSIDE1")  # the gate keeps "internal"
+    await bot.settle()
+    assert bot.slack.joins == [] and [u["channel_id"] for u in bot.slack.uploads] == ["DU0ALICE"]
+    bot.slack.share_channel("C0OUTSIDE1")  # no event reaches the bot: it is not in the channel
+    await bot.command("Contacts 4876876000000624001", channel="C0OUTSIDE1")
+    await bot.settle()
+    assert bot.slack.joins == [] and [u["channel_id"] for u in bot.slack.uploads] == ["DU0ALICE", "DU0ALICE"]
+    # the gate asked once (then kept it); each join was preceded by its own question
+    assert bot.slack.count("conversations.info") == 3
+
+
 async def test_an_envelope_that_says_shared_is_refused_without_asking_slack(
         make_bot: BotFactory, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)

@@ -106,14 +106,15 @@ class SlackDirectory:
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self._groups.fetch(group_id, lambda: self._load_group(group_id))
 
-    async def sharing(self, channel_id: str) -> Sharing:
+    async def sharing(self, channel_id: str, fresh: bool = False) -> Sharing:
         """Whether the conversation is shared with another organisation (`is_ext_shared` or, about to be,
         `is_pending_ext_shared`; `is_shared` alone is also true inside one Enterprise Grid, which is internal).
 
         "invisible" (channel_not_found: a DM or private channel the bot is not in) is not kept: once the bot is
-        invited the answer changes. Any other failure raises (the caller refuses rather than guesses).
+        invited the answer changes. Any other failure raises (the caller refuses rather than guesses). `fresh`
+        asks Slack whatever is kept: before joining a channel, whose `channel_shared` events the bot never heard.
         """
-        known = await self._sharing.get(channel_id)
+        known = None if fresh else await self._sharing.get(channel_id)
         if known is not None:
             return known
         answer = await self._sharing_loads.run(channel_id, lambda: self._load_sharing(channel_id))

@@ -73,7 +73,7 @@ class SlackDestination:
     """Uploads one photo for one command: to `channel_id`, or to `user_id`'s DM when the bot can't be there."""
 
     def __init__(self, client: AsyncWebClient, channel_id: str, user_id: str,
-                 sharing: Callable[[str], Awaitable[Sharing]] | None = None) -> None:
+                 sharing: Callable[..., Awaitable[Sharing]] | None = None) -> None:
         self.client = client
         self.channel_id = channel_id
         self.user_id = user_id
@@ -141,7 +141,8 @@ class SlackDestination:
         if self.sharing is None:
             return False
         try:
-            internal = await self.sharing(self.channel_id) == "internal"
+            # Asked afresh: a channel the bot is not in sends it no channel_shared event, so a kept answer may be stale.
+            internal = await self.sharing(self.channel_id, fresh=True) == "internal"
         except Exception as exc:  # noqa: BLE001 - cannot tell: do not join
             log.info("slack: cannot tell whether %s is shared outside (%s); not joining", self.channel_id,
                      type(exc).__name__)
