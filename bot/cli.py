@@ -18,6 +18,7 @@ from pathlib import Path
 from bot import messages
 from bot.config import ConfigError, load_zoho_settings
 from bot.deliver import Delivery, DeliveryError, deliver_photo
+from bot.escapes import escape
 from bot.messages import Label
 from bot.request import BadInput, HelpRequest, SearchRequest, parse_command
 from bot.zoho import Photo, ZohoClient
@@ -104,7 +105,7 @@ def photo_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     typed = f"{args.module} {args.record_id}".strip()
-    parsed = parse_command(typed)
+    parsed = parse_command(escape(typed))  # the parser reads text as Slack sends it: `&`, `<`, `>` escaped
     if isinstance(parsed, SearchRequest):  # the admin's check takes an id or a link; searching is Slack's job
         parsed = BadInput("bad_id", typed, typed.split()[-1])
     if isinstance(parsed, HelpRequest):

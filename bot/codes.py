@@ -102,5 +102,3 @@ REFUSALS = frozenset({
     Code.EXTERNAL_NOT_ALLOWED, Code.MODULE_NOT_ALLOWED, Code.RATE_LIMITED, Code.BUDGET_EXHAUSTED,
     Code.IDENTITY_UNKNOWN, Code.NOT_YOUR_CHOICE, Code.NOT_A_CRM_USER, Code.SHARED_CHANNEL, Code.SHARING_UNKNOWN,
 })
-# Codes with no words of their own: a success, or a list to pick from.
-WORDLESS = frozenset({Code.OK, Code.CHOICES})

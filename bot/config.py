@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.datacentres import BY_KEY, DEFAULT
+from bot.ids import API_NAME
 
 # ZOHO_DC -> (accounts server, API domain): a view of the one table in bot/datacentres.py.
 DATA_CENTRES: dict[str, tuple[str, str]] = {key: (dc.accounts_url, dc.api_domain) for key, dc in BY_KEY.items()}
@@ -253,8 +254,8 @@ ID_SHAPES = {
     "ALLOWED_CHANNEL_IDS": (re.compile(r"[CGD][A-Z0-9]{2,30}"), "channel ids like C0123ABCD"),
     "ALLOWED_USER_IDS": (re.compile(r"[UW][A-Z0-9]{2,30}"), "user ids like U0123ABCD"),
     "ALLOWED_USERGROUP_IDS": (re.compile(r"S[A-Z0-9]{2,30}"), "user group ids like S0123ABCD"),
-    "ALLOWED_MODULES": (re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}"), "module api names like Contacts"),
-    "SEARCH_MODULES": (re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}"), "module api names like Contacts"),
+    "ALLOWED_MODULES": (API_NAME, "module api names like Contacts"),
+    "SEARCH_MODULES": (API_NAME, "module api names like Contacts"),
 }
 
 

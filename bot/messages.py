@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.codes import Code
+from bot.escapes import escape, unescape
+from bot.ids import API_NAME, RECORD_ID
 from bot.records import RecordCard
 
 COMMAND = "/crmphoto"
@@ -44,11 +46,6 @@ class Explanation:
     @property
     def text(self) -> str:
         return f"{self.what}\n{self.todo}\n_{FIXER_LINES[self.fixer]}_"
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, so echoed input is shown, never interpreted."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def record_name(module: str, record_id: str) -> str:
@@ -456,7 +453,8 @@ class Label:
     card: RecordCard | None = None
 
 
-SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/crm/[A-Za-z0-9._-]+/tab/[A-Za-z0-9_]+/[0-9]+", re.ASCII)
+SAFE_LINK = re.compile(rf"https://[A-Za-z0-9.-]+/crm/[A-Za-z0-9._-]+/tab/{API_NAME.pattern}/{RECORD_ID.pattern}",
+                       re.ASCII)
 
 
 def photo_comment(user_id: str, module: str, record_id: str) -> str:
@@ -560,6 +558,8 @@ INPUT_HINTS: dict[str, str] = {
     "bad_link": "That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
     "copy the address from the browser, or type `{command} Contacts 4876876000000624001`.",
     "too_long": "That's much longer than a module and a record id. Try `{command} Contacts 4876876000000624001`.",
+    "placeholder": "*{detail}* is a placeholder from an example: type the real module or record id there instead, "
+    "like `{command} Contacts 4876876000000624001`.",
 }
 
 
@@ -582,7 +582,7 @@ def admin_text(explanation: Explanation, detail: str = "") -> str:
 def cli_text(mrkdwn: str) -> str:
     """The same words for a terminal: mrkdwn emphasis and Slack escapes removed."""
     plain = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", re.sub(r"\*(.+?)\*", r"\1", mrkdwn))
-    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(plain)
 
 
 # --- For the admin running the process -------------------------------------------------------------

@@ -35,6 +35,7 @@ from bot.deliver import (
     resolve,
     zoho_outcome,
 )
+from bot.escapes import unescape
 from bot.limits import Budget, RateLimiter
 from bot.records import RecordCard
 from bot.request import BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command, parse_link
@@ -200,7 +201,7 @@ class Pipeline:
         """A pasted record link to unfurl: the same rules as a command, and no words if it is not a record."""
 
         async def admit(ref: str, started: float) -> Ack:
-            parsed = parse_link(url)
+            parsed = parse_link(unescape(url))  # Slack escapes `&` in it; the url itself goes back to Slack as sent
             if isinstance(parsed, BadInput):
                 Ticket(ref, asker, PhotoRequest("", ""), started, via="link").audit(outcome="ignored",
                                                                                       code=parsed.problem)

@@ -39,17 +39,3 @@ class SearchHits:
     cards: tuple[RecordCard, ...]
     total: int  # records Zoho returned (on its first page)
     more: bool = False  # Zoho says there are more pages than it returned
-
-
-@dataclass(frozen=True)
-class Search:
-    """What to look for, and where: `module` None means the admin's SEARCH_MODULES, in order."""
-
-    kind: SearchKind
-    value: str
-    module: str | None = None
-
-    @property
-    def shown(self) -> str:
-        """The value as it is shown back to the person (never the raw text of a URL)."""
-        return self.value

@@ -5,6 +5,11 @@ labels), `ID Module` (people do type it that way round), a pasted Zoho CRM recor
 address, a phone number (digits with `+ ( ) - .` or spaces), a name (`Jane Doe`, `"Jane Doe"`), each of
 the last three optionally after a module, `help` or nothing. Nothing here talks to Zoho: module names
 are resolved later against Zoho's module list, and a name's leading words may turn out to be a module.
+
+The text arrives as Slack sends it: links wrapped (`<https://…|label>`, `<mailto:…>`, `<tel:…>`), and the `&`, `<`
+and `>` the person typed escaped (bot.escapes). Links are unwrapped, then the escapes undone, once, before anything
+else looks at the text. Angle brackets a person typed around a value are taken off (`Contacts <12345>`), and a
+placeholder copied from an example (`Contacts <ID>`) gets its own hint.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from bot.datacentres import DATA_CENTRES
+from bot.escapes import unescape
+from bot.ids import API_NAME, LABEL_WORD, record_id
 from bot.records import SearchKind
 
 MAX_TEXT = 500
 MAX_MODULE_WORDS = 3
-RECORD_ID = re.compile(r"(?:zcrm_)?[0-9]{1,30}", re.IGNORECASE)
-MODULE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,49}")
 # Zoho's CRM web domains, one per data centre (bot/datacentres.py), and any sub-domain of them such as crm.
 LINK_HOST = re.compile(
     r"(?:[a-z0-9-]+\.)*(?:"
@@ -32,9 +37,14 @@ HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+", re.ASCII)
 PHONE = re.compile(r"\+?[0-9()][0-9 ().-]*[0-9]", re.ASCII)
 PHONE_DIGITS = (6, 15)  # E.164 allows 15; fewer than 6 is more likely a typo than a phone number
-NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.&,-])*", re.UNICODE)  # letters, with ' . & , - inside
+# Letters, with ' . & , - inside; or `&` on its own (`Procter & Gamble`).
+NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.&,-])*|&", re.UNICODE)
 MAX_SEARCH = 100
 QUOTES = "\"“”„«»"
+# Angle brackets a person typed around one value, and the words of examples (`<ID>`) typed as they were shown.
+BRACKETED = re.compile(r"<([^<>!@#|]+)>")
+PLACEHOLDERS = {"id", "recordid", "record_id", "record-id", "module", "modulename", "module_name", "record",
+                "name", "email", "phone", "link", "url", "number"}
 # Typed alone, these are a module without its record id (a hint), not a name to search for.
 MODULE_ALONE = {"contact", "contacts", "lead", "leads", "account", "accounts", "product", "products", "vendor",
                 "vendors", "deal", "deals"}
@@ -81,7 +91,8 @@ class HelpRequest:
 class BadInput:
     """Why the text is not a request; `problem` picks the hint in the words catalogue."""
 
-    problem: str  # missing_id | bad_id | too_many_ids | extra_words | bad_module | bad_link | too_long | bad_search
+    # missing_id | bad_id | too_many_ids | extra_words | bad_module | bad_link | too_long | bad_search | placeholder
+    problem: str
     typed: str
     detail: str = ""
 
@@ -104,12 +115,29 @@ def _unwrap_slack_links(text: str) -> str:
     return SLACK_LINK.sub(unwrap, text)
 
 
+def typed_text(text: str) -> str:
+    """What the person typed, from the text Slack sent: its links unwrapped, then its escapes undone (once).
+
+    In that order: a raw `<` or `>` is Slack's own wrapping, while an escaped one is a character the person
+    typed, so a typed `<…>` is never taken for a link.
+    """
+    return unescape(_unwrap_slack_links(text))
+
+
+def _unbracket(text: str) -> str | BadInput:
+    """Angle brackets typed around a value are taken off; an example's placeholder (`<ID>`) gets a hint."""
+    for match in BRACKETED.finditer(text):
+        if re.sub(r"\s+", "", match.group(1)).casefold() in PLACEHOLDERS:
+            return BadInput("placeholder", text, match.group(0))
+    return BRACKETED.sub(lambda match: match.group(1), text)
+
+
 def _is_id(token: str) -> bool:
-    return RECORD_ID.fullmatch(token) is not None
+    return record_id(token) is not None
 
 
 def _clean_id(token: str) -> str:
-    return token[5:] if token.lower().startswith("zcrm_") else token
+    return record_id(token) or token
 
 
 def parse_link(text: str) -> PhotoRequest | BadInput:
@@ -125,19 +153,24 @@ def parse_link(text: str) -> PhotoRequest | BadInput:
     if "tab" not in segments:
         return BadInput("bad_link", text, "no record in the link")
     after = segments[segments.index("tab") + 1 :]
-    if len(after) < 2 or not MODULE_WORD.fullmatch(after[0]) or not _is_id(after[1]):
+    if len(after) < 2 or not API_NAME.fullmatch(after[0]) or not _is_id(after[1]):
         return BadInput("bad_link", text, "no record in the link")
     return PhotoRequest(module=after[0], record_id=_clean_id(after[1]), from_link=True)
 
 
 def parse_command(text: str | None) -> Parsed:
-    """Never raises: every text becomes a request, a help request, or a BadInput with a reason."""
-    text = (text or "").strip()
+    """`text` as Slack sends it (see the module's docstring). Never raises: every text becomes a request, a help
+    request, or a BadInput with a reason."""
+    text = typed_text(text or "").strip()
     if len(text) > MAX_TEXT:
         return BadInput("too_long", text[:60] + "…")
     if text.lower() in HELP_WORDS:
         return HelpRequest()
-    tokens = _unwrap_slack_links(text).split()
+    unbracketed = _unbracket(text)
+    if isinstance(unbracketed, BadInput):
+        return unbracketed
+    text = unbracketed
+    tokens = text.split()
     links = [t for t in tokens if "://" in t or t.lower().startswith(("crm.zoho", "www.zoho"))]
     if links:
         if len(tokens) > 1:
@@ -161,7 +194,7 @@ def parse_command(text: str | None) -> Parsed:
         return BadInput("extra_words", text, " ".join(tokens[tokens.index(ids[0]) + 1 :]))
     if not words:
         return BadInput("missing_module", text, ids[0])
-    if len(words) > MAX_MODULE_WORDS or not all(MODULE_WORD.fullmatch(w) for w in words):
+    if not _module_words(words):
         if tokens[-1] != ids[0] and len(words) > 1:
             return BadInput("extra_words", text, " ".join(words[1:]))
         return BadInput("bad_module", text, " ".join(words))
@@ -169,7 +202,7 @@ def parse_command(text: str | None) -> Parsed:
 
 
 def _module_words(tokens: list[str]) -> bool:
-    return len(tokens) <= MAX_MODULE_WORDS and all(MODULE_WORD.fullmatch(t) for t in tokens)
+    return len(tokens) <= MAX_MODULE_WORDS and all(LABEL_WORD.fullmatch(t) for t in tokens)
 
 
 def _search(text: str, tokens: list[str]) -> SearchRequest | BadInput | None:

@@ -103,6 +103,9 @@ def test_unknown_module_exits_1_without_a_photo_call(fake_zoho: FakeZoho, tmp_pa
         (("Contacts", "12a"), "12a isn't a record id"),
         (("12345",), "Which module is record 12345 in?"),
         (("https://evil.com/crm/tab/Contacts/1",), "doesn't look like a Zoho CRM record link"),
+        # A terminal is not Slack: what is typed there is read as it is, never as Slack's escapes or wrapping.
+        (("Contacts", "<ID>"), "<ID> is a placeholder"),
+        (("Contacts", "12&lt;3"), "12&lt;3 isn't a record id"),
     ],
 )
 def test_bad_input_exits_2_with_a_hint_and_no_zoho_request(

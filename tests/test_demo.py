@@ -97,6 +97,15 @@ def test_a_bad_command_is_explained_in_the_ack(demo: DemoProcess) -> None:
     assert "10-01" in reply["html"] and photos(events) == []
 
 
+def test_the_slack_stand_in_sends_typed_text_escaped_as_slack_does(demo: DemoProcess) -> None:
+    """Typing `&amp;` means those five characters: Slack sends them as `&amp;amp;`, so the hint shows them as typed
+    (a stand-in that sent them raw would have the bot read `&`)."""
+    after = say(demo, "/crmphoto Contacts 10&amp;01")
+    events = wait_for(demo, after, lambda es: any(e["kind"] == "private" for e in es))
+    [reply] = [e for e in events if e["kind"] == "private"]
+    assert "<b>10&amp;amp;01</b> isn&#x27;t a record id" in reply["html"] and photos(events) == []
+
+
 def test_three_matches_show_buttons_and_a_click_shares_that_one(demo: DemoProcess) -> None:
     after = say(demo, "/crmphoto Jane Doe")
     events = wait_for(demo, after, lambda es: any('class="choice"' in e.get("html", "") for e in es))

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.fakes import harness
-from bot.fakes.harness import BotProcess, bot_env, command_body, free_port, sign
+from bot.fakes.harness import BotProcess, SlackText, bot_env, command_body, free_port, sign
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import ERRORS, FakeZoho, Record
 from bot.messages import CATALOGUE
@@ -115,7 +115,7 @@ def test_record_link_is_understood(bot, fakes) -> None:
     zoho, slack = fakes
     zoho.add_record("Properties", "777000111", Record(content=PHOTO))
     channel = new_channel(slack)
-    link = "<https://crm.zoho.eu/crm/org20001234/tab/CustomModule1/777000111|link>"
+    link = SlackText("<https://crm.zoho.eu/crm/org20001234/tab/CustomModule1/777000111|link>")  # Slack's wrapping
     command(bot, slack, link, channel)
     assert wait_for(lambda: uploads_to(slack, channel))[0]["title"] == "Properties 777000111"
 
@@ -249,22 +249,22 @@ def test_malformed_input_gets_a_specific_hint(bot, fakes, text: str, hint: str) 
 
 
 MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS>", "<!subteam^S0SALES>")
+MENTIONING = [
+    "<!channel> <@U0BOSS> &amp;",
+    "<!here>ish 123",
+    "Contacts&lt; 12",
+    "Contacts <!channel>",
+    "<@U0BOSS> 4876876000000624001",
+    "Contacts 123 <!everyone>",
+    "Cont<!here>acts 123",
+    "<!subteam^S0SALES> Leads 5",
+    "<https://evil.example/crm/tab/Contacts/1|<!channel>>",
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "<!channel> <@U0BOSS> &",
-        "<!here>ish 123",
-        "Contacts&lt; 12",
-        "Contacts <!channel>",
-        "<@U0BOSS> 4876876000000624001",
-        "Contacts 123 <!everyone>",
-        "Cont<!here>acts 123",
-        "<!subteam^S0SALES> Leads 5",
-        "<https://evil.example/crm/tab/Contacts/1|<!channel>>",
-    ],
-)
+# Each text twice: as Slack sends a real mention (SlackText: `<!channel>`, Slack's wrapping) and as a person
+# typing the characters themselves (escaped by the helper as Slack does: `&lt;!channel&gt;`).
+@pytest.mark.parametrize("text", [*map(SlackText, MENTIONING), *MENTIONING])
 def test_typed_mentions_are_escaped_in_that_commands_own_replies(bot, fakes, text: str) -> None:
     _, slack = fakes
     channel = new_channel(slack)

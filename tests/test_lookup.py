@@ -92,19 +92,35 @@ async def test_a_name_with_three_matches_lists_them_and_a_click_shares_that_one(
     assert bot.zoho.photo_calls() == photo_calls + 1
 
 
-async def test_a_click_by_someone_else_is_refused(make_bot: BotFactory) -> None:
-    bot = await make_bot()
+async def two_janes_listed(bot: Bot) -> str:
+    """Ask for `Jane Doe` with two of them in Contacts; the first button's value."""
     for i in range(2):
         bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person("Jane Doe", f"j{i}@acme.com")))
     _, name = await bot.command("Jane Doe")
     await bot.settle()
-    value = buttons(bot.replies(name)[0])[0]["value"]
+    return buttons(bot.replies(name)[0])[0]["value"]
+
+
+async def test_a_click_by_someone_else_is_refused(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    value = await two_janes_listed(bot)
     clicked = await click(bot, value, user="U0BOB")
     elsewhere = await click(bot, value, channel="C0OTHER01")
     await bot.settle()
     for reply in (bot.replies(clicked)[0], bot.replies(elsewhere)[0]):
         assert bot.code_of(reply) == "NOT_YOUR_CHOICE" and reply["replace_original"] is False
     assert bot.slack.uploads == [] and bot.zoho.photo_calls() == 0
+
+
+async def test_the_asker_may_click_in_the_dm_the_list_may_have_reached_them_by(make_bot: BotFactory) -> None:
+    """The rule the pipeline applies (it replaced `clicked_choice`, which only tests called and which refused
+    this): the asker's click counts where they asked or in a DM, and the photo goes where they asked."""
+    bot = await make_bot()
+    value = await two_janes_listed(bot)
+    await click(bot, value, channel="D0ALICEDM")
+    await bot.settle()
+    [upload] = bot.slack.uploads
+    assert upload["channel_id"] == CHANNEL and bot.zoho.photo_calls() == 1
 
 
 async def test_more_than_five_matches_says_how_many_more_and_how_to_narrow(make_bot: BotFactory) -> None:

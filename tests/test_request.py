@@ -1,4 +1,8 @@
-"""The parser: every text becomes a photo request, a help request, or a specific hint; it never raises."""
+"""The parser: every text becomes a photo request, a help request, or a specific hint; it never raises.
+
+`parse_command` reads text as Slack sends it: what a person typed with `&`, `<`, `>` escaped, links and mentions
+wrapped by Slack. Texts here are written that way (`slack_text(...)` escapes what a person typed).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,21 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.request import EMAIL, MAX_SEARCH, MAX_TEXT, BadInput, HelpRequest, PhotoRequest, SearchRequest, parse_command
+from bot.escapes import escape
+from bot.fakes.harness import slack_text
+from bot.ids import API_NAME, LABEL_WORD
+from bot.request import (
+    EMAIL,
+    MAX_SEARCH,
+    MAX_TEXT,
+    BadInput,
+    HelpRequest,
+    PhotoRequest,
+    SearchRequest,
+    parse_command,
+    typed_text,
+)
 from bot.zoho import ZohoError
-from bot.zoho.modules import API_NAME
 from bot.zoho.photo import photo_path
 
 PATH = re.compile(r"/crm/v[0-9]+/[A-Za-z][A-Za-z0-9_]*/[0-9]+/photo", re.ASCII)
@@ -41,7 +57,7 @@ def request(module: str, record_id: str, from_link: bool = False) -> PhotoReques
         ("Contacts zcrm_12345", request("Contacts", "12345")),
         ("Contacts ZCRM_12345", request("Contacts", "12345")),
         ("zcrm_777 Leads", request("Leads", "777")),
-        ("Contacts <12345>", request("Contacts", "12345")),
+        ("Contacts &lt;12345&gt;", request("Contacts", "12345")),  # `<12345>` typed: Slack escapes the brackets
     ],
 )
 def test_module_and_id(text: str, expected: PhotoRequest) -> None:
@@ -259,6 +275,7 @@ def test_link_with_extra_words_hint_reads_sensibly() -> None:
         ("bad_module", "Cont@cts", "*Cont@cts* doesn't look like a module"),
         ("bad_link", "not a Zoho CRM address", "(not a Zoho CRM address)"),
         ("too_long", "", "much longer"),
+        ("placeholder", "<ID>", "*&lt;ID&gt;* is a placeholder"),
     ],
 )
 def test_every_problem_has_its_own_hint(problem: str, detail: str, expected: str) -> None:
@@ -270,7 +287,7 @@ def test_every_problem_has_its_own_hint(problem: str, detail: str, expected: str
 # --- Properties --------------------------------------------------------------------------------------
 
 MODULE_WORDS = ["Contacts", "contact", "Leads", "Job", "Openings", "Custom_Module", "CustomModule3", "Potentials",
-                "zcrm_", "zcrm_12", "help", "tab", "crm", "org123"]
+                "zcrm_", "zcrm_12", "help", "tab", "crm", "org123", "Aufträge", "連絡先", "Kontakte"]
 URLS = [
     "https://crm.zoho.com/crm/org123/tab/Contacts/123",
     "https://crm.zoho.eu/crm/tab/Leads/4876876000000624001?x=1#y",
@@ -289,6 +306,7 @@ PIECES = st.one_of(
     st.sampled_from(URLS),
     st.from_regex(r"[0-9]{1,35}", fullmatch=True),
     st.sampled_from(["/", "?", "#", "%", "&", "<", ">", "|", "<!channel>", "&amp;", "١٢٣", "٣", "𝟙𝟚", "½", "_",
+                     "&lt;", "&gt;", "&amp;lt;", "&lt;ID&gt;", "&lt;12&gt;", "<ID>", "&lt;!here&gt;",
                      "tab", "://", "zcrm_", "\u00a0", "\u2003", "\t", "\n", " ", "  "]),
     st.text(max_size=8),
 )
@@ -304,7 +322,7 @@ def _check_request(parsed: PhotoRequest) -> None:
     if API_NAME.fullmatch(api_name):
         assert PATH.fullmatch(photo_path("v8", api_name, parsed.record_id))
     for word in parsed.module.split(" "):
-        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII), parsed
+        assert LABEL_WORD.fullmatch(word), parsed  # a label in the org's language; only api names reach a path
 
 
 def _check_search(parsed: SearchRequest) -> None:
@@ -316,7 +334,7 @@ def _check_search(parsed: SearchRequest) -> None:
         assert re.fullmatch(r"\+?[0-9 ().-]+", parsed.value, re.ASCII)
     if parsed.module is not None:
         for word in parsed.module.split(" "):
-            assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII), parsed
+            assert LABEL_WORD.fullmatch(word), parsed
 
 
 @FAST
@@ -381,3 +399,79 @@ def test_hint_escapes_a_channel_ping() -> None:
     assert isinstance(parsed, BadInput)
     hint = messages.input_hint(parsed.problem, parsed.detail)
     assert "<!here>" not in hint and "&lt;!here&gt;" in hint
+
+
+# --- Typed text as Slack sends it -----------------------------------------------------------------------
+# Slack sends the `&`, `<`, `>` a person typed as `&amp;`, `&lt;`, `&gt;` (Slack's "Formatting text" reference,
+# "Escaping text"); they are undone once, after Slack's own link wrappers are taken off, before any parsing.
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ("Accounts Procter &amp; Gamble",
+         SearchRequest("word", "Accounts Procter & Gamble", None, ("Accounts", "Procter", "&", "Gamble"))),
+        ('Accounts "Procter &amp; Gamble"', SearchRequest("word", "Procter & Gamble", "Accounts")),
+        ("AT&amp;T", SearchRequest("word", "AT&T", None, ("AT&T",))),
+        ("Contacts &lt;12345&gt;", request("Contacts", "12345")),
+        ("&lt;Contacts&gt; &lt;zcrm_12345&gt;", request("Contacts", "12345")),
+        ("&lt;<https://crm.zoho.com/crm/org1/tab/Contacts/9>&gt;", request("Contacts", "9", True)),
+        ("&lt;https://crm.zoho.com/crm/tab/Contacts/3&gt;", request("Contacts", "3", True)),
+        ("<https://crm.zoho.com/crm/org1/tab/Contacts/9?a=1&amp;b=2|Jane &amp; co>", request("Contacts", "9", True)),
+        ("<mailto:tom&amp;jerry@acme.com|tom&amp;jerry@acme.com>", SearchRequest("email", "tom&jerry@acme.com")),
+    ],
+)
+def test_slack_escapes_are_undone_before_parsing(sent: str, expected: object) -> None:
+    assert parse_command(sent) == expected
+
+
+@pytest.mark.parametrize("sent", ["Contacts &lt;ID&gt;", "Contacts &lt;id&gt;", "Leads &lt;record id&gt;",
+                                  "&lt;Module&gt; &lt;ID&gt;", "Contacts &lt;record_id&gt;"])
+def test_a_placeholder_typed_from_an_example_gets_its_own_hint(sent: str) -> None:
+    parsed = parse_command(sent)
+    assert isinstance(parsed, BadInput) and parsed.problem == "placeholder"
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert f"*{escape(parsed.detail)}*" in hint and "placeholder" in hint and "4876876000000624001" in hint
+    assert "<" not in hint and ">" not in hint
+
+
+def test_the_escapes_are_undone_once() -> None:
+    assert typed_text("&amp;lt;") == "&lt;"  # the person typed `&lt;`
+    assert typed_text("&amp;amp;") == "&amp;"
+    assert typed_text("&lt;&gt;&amp;") == "<>&"
+    assert typed_text("&quot;&#39;&nbsp;&AMP;") == "&quot;&#39;&nbsp;&AMP;"  # Slack sends only the three
+    parsed = parse_command("Contacts 12&amp;lt;")
+    assert isinstance(parsed, BadInput) and parsed.detail == "12&lt;"
+    assert "*12&amp;lt;*" in messages.input_hint(parsed.problem, parsed.detail)  # shown as typed: escaped once
+
+
+def test_a_mention_typed_as_text_is_not_unwrapped_and_is_escaped_in_the_hint() -> None:
+    parsed = parse_command("Contacts &lt;@U0BOSS&gt; &lt;!channel&gt;")
+    assert isinstance(parsed, BadInput)
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert "<@U0BOSS>" not in hint and "<!channel>" not in hint and "&lt;!channel&gt;" in hint
+
+
+@FAST
+@given(st.text())
+def test_what_slack_sends_for_any_typed_text_reads_back_as_typed(typed: str) -> None:
+    assert typed_text(slack_text(typed)) == typed
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ("Aufträge 123", request("Aufträge", "123")),
+        ("連絡先 4876876000000624001", request("連絡先", "4876876000000624001")),
+        ("4876876000000624001 Bestellte Artikel", request("Bestellte Artikel", "4876876000000624001")),
+        ("Aufträge jane@acme.com", SearchRequest("email", "jane@acme.com", "Aufträge")),
+        ('Kontakte "Zoë Müller"', SearchRequest("word", "Zoë Müller", "Kontakte")),
+    ],
+)
+def test_a_module_typed_by_its_label_may_be_in_the_orgs_language(sent: str, expected: object) -> None:
+    assert parse_command(sent) == expected
+
+
+def test_a_link_names_its_module_by_api_name_only() -> None:
+    parsed = parse_command("https://crm.zoho.com/crm/org1/tab/Auftr%C3%A4ge/9")
+    assert isinstance(parsed, BadInput) and parsed.problem == "bad_link"

@@ -9,7 +9,7 @@ import pytest
 
 from bot.records import RecordCard
 from bot.slack.blocks import Words, choice_blocks, safe_link, unfurl_blocks
-from bot.slack.choices import ACTION_ID, Choice, choice_value, clicked_choice, parse_choice_value
+from bot.slack.choices import ACTION_ID, choice_value, parse_choice_value
 
 
 def card(n: int, **fields: Any) -> RecordCard:
@@ -173,18 +173,3 @@ def test_choice_value_refuses_bad_parts(parts: tuple[str, str, str, str]) -> Non
 ])
 def test_parse_rejects_forged_and_oversized_values_without_raising(value: object) -> None:
     assert parse_choice_value(value) is None
-
-
-def payload(value: str, user: str = "U0ALICE", channel: str = "C1", action_id: str = ACTION_ID) -> dict[str, Any]:
-    return {"type": "block_actions", "user": {"id": user}, "channel": {"id": channel},
-            "actions": [{"action_id": action_id, "value": value, "type": "button"}]}
-
-
-def test_clicked_choice_only_for_the_asker_where_they_asked() -> None:
-    value = choice_value("Leads", "123", "U0ALICE", "C1")
-    assert clicked_choice(payload(value)) == Choice("Leads", "123", "U0ALICE", "C1")
-    assert clicked_choice(payload(value, user="U0MALLORY")) is None
-    assert clicked_choice(payload(value, channel="C2")) is None
-    assert clicked_choice(payload(value, action_id="someone_else")) is None
-    assert clicked_choice(payload(json.dumps({"m": "Leads"}))) is None
-    assert clicked_choice({"type": "block_actions"}) is None

@@ -12,11 +12,7 @@ import threading
 from typing import Any
 
 from bot.demo import render
-
-
-def slack_escape(text: str) -> str:
-    """Typed text as Slack sends it to apps: `&`, `<`, `>` escaped (Slack docs, "Formatting text": escaping)."""
-    return html.escape(text, quote=False)
+from bot.escapes import escape
 
 
 class ChannelLog:
@@ -42,7 +38,7 @@ class ChannelLog:
 
     def said(self, text: str) -> dict[str, Any]:
         """A plain message (not a command): everyone in the channel sees it."""
-        return self._add({"kind": "message", "html": render.mrkdwn(slack_escape(text))})
+        return self._add({"kind": "message", "html": render.mrkdwn(escape(text))})
 
     def private(self, body: dict[str, Any], replaces: int | None = None) -> dict[str, Any]:
         """A reply only the asker sees; `replaces` names the event it takes the place of."""

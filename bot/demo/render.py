@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.escapes import unescape
+
 ANGLE = re.compile(r"<([^<>]*)>")
 BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
@@ -23,14 +25,9 @@ SLOT = re.compile("\x00([0-9]+)\x00")
 EMOJI = {":hourglass_flowing_sand:": "\u23f3", ":mag:": "\U0001f50d"}
 
 
-def _unslack(text: str) -> str:
-    """Undo Slack's own escaping (only these three entities exist in mrkdwn)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def _styled(text: str) -> str:
     """Plain Slack text as escaped HTML with bold, italic and code (markers survive escaping untouched)."""
-    out = html.escape(_unslack(text), quote=True)
+    out = html.escape(unescape(text), quote=True)
     for code, char in EMOJI.items():
         out = out.replace(code, char)
     out = CODE.sub(r"<code>\1</code>", out)
@@ -43,14 +40,14 @@ def _angle(inner: str, names: Mapping[str, str]) -> str:
     """One `<…>` token: a user mention (by name when known), or a link (http/https/mailto only; else text)."""
     target, _, label = inner.partition("|")
     if target.startswith("@"):
-        shown = names.get(target[1:]) or _unslack(label or target[1:])
+        shown = names.get(target[1:]) or unescape(label or target[1:])
         return f'<span class="mention">@{html.escape(shown)}</span>'
     if target.startswith(("!", "#")):
-        return html.escape(_unslack(label or target))
-    url = _unslack(target)
+        return html.escape(unescape(label or target))
+    url = unescape(target)
     if urlsplit(url).scheme not in ("http", "https", "mailto"):
-        return html.escape(_unslack(inner))
-    shown = html.escape(_unslack(label) if label else url)
+        return html.escape(unescape(inner))
+    shown = html.escape(unescape(label) if label else url)
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
 
 

@@ -33,8 +33,9 @@ from starlette.staticfiles import StaticFiles
 
 from bot.background import Background
 from bot.config import load_settings
-from bot.demo.channel import ChannelLog, slack_escape
+from bot.demo.channel import ChannelLog
 from bot.demo.sample import TRY, populate
+from bot.escapes import escape
 from bot.fakes import zoho as fz
 from bot.fakes.harness import block_actions_body, command_body, sign
 from bot.fakes.slack import TEAM_ID, FakeSlack
@@ -143,7 +144,7 @@ class DemoRoutes:
         name, _, rest = text.partition(" ")
         self.fakes.log.typed(text)
         if name != COMMAND:
-            self.fakes.log.private({"text": NOT_A_COMMAND.format(slack_escape(name.replace("`", "'")))})
+            self.fakes.log.private({"text": NOT_A_COMMAND.format(escape(name.replace("`", "'")))})
             return JSONResponse({"ok": True})
         reply_to = f"command-{next(self._names)}"
         body = command_body(rest.strip(), channel=CHANNEL, user=USER, channel_name=CHANNEL_NAME,

@@ -4,6 +4,12 @@ Shared by the end-to-end tests and the benchmark: `BotProcess` starts `python -m
 environment pointing at a FakeZoho and a FakeSlack; `command_body`, `block_actions_body` and
 `link_shared_body` build what Slack posts for a slash command, a button click and a pasted link, and
 `sign` / `sign_event` sign them the way Slack does (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`).
+
+Text a person typed reaches an app escaped: Slack sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` (Slack's
+"Formatting text" reference, "Escaping text"), in a slash command's `text` and in the links of a `link_shared`
+event alike (slackapi/python-slack-events-api#49). So these helpers take what the person typed and escape it;
+a test that plays Slack's own wrapping of a link or a mention (`<https://…|label>`, `<@U…>`) passes
+`SlackText(…)`, text already as Slack sends it, which goes through untouched.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from bot.escapes import escape
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho
 
@@ -62,11 +69,24 @@ def sign_event(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None 
     return sign(body, secret, timestamp, content_type=JSON)
 
 
+class SlackText(str):
+    """Text exactly as Slack sends it (escapes and Slack's own `<…>` wrappers in place): the helpers send it as is."""
+
+    __slots__ = ()
+
+
+def slack_text(typed: str) -> SlackText:
+    """What Slack sends for text a person typed: their `&`, `<` and `>` escaped. Text that is already
+    `SlackText` is returned as it is (escaping it again would be Slack escaping twice)."""
+    return typed if isinstance(typed, SlackText) else SlackText(escape(typed))
+
+
 def command_body(
     text: str, *, channel: str, user: str = "U0ALICE", response_url: str = "", command: str = "/crmphoto",
     team: str = TEAM_ID, channel_name: str = "sales",
 ) -> bytes:
-    """The form Slack posts for a slash command (fields from Slack's slash-command docs)."""
+    """The form Slack posts for a slash command (fields from Slack's slash-command docs); `text` is what the
+    person typed (escaped here, as Slack does) or `SlackText`."""
     return urlencode({
         "token": "deprecated-verification-token",
         "team_id": team,
@@ -76,7 +96,7 @@ def command_body(
         "user_id": user,
         "user_name": user.lower(),
         "command": command,
-        "text": text,
+        "text": slack_text(text),
         "api_app_id": "A0TEST",
         "is_enterprise_install": "false",
         "response_url": response_url,
@@ -125,6 +145,7 @@ def link_shared_body(
 ) -> bytes:
     """The Events API body for a `link_shared` event (shape from Slack's `link_shared` event reference and the
     SDK sample `slack-samples/events_LinkSharedPayload.json`, whose envelope carries `is_ext_shared_channel`).
+    `links` are the links as pasted; their `&`, `<`, `>` are escaped as Slack does (or pass `SlackText`).
 
     Sign it with `sign_event` (JSON content type).
     """
@@ -145,7 +166,7 @@ def link_shared_body(
             "message_ts": message_ts,
             "unfurl_id": unfurl_id,
             "source": source,
-            "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in links],
+            "links": [{"domain": urlsplit(url).hostname or "", "url": slack_text(url)} for url in links],
             "event_ts": message_ts,
         },
     }

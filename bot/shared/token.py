@@ -57,12 +57,6 @@ class SharedToken:
         await self._store.run(lambda redis: redis.set(self.key, data, px=int(life * 1000)),
                               lambda: constant(None))
 
-    async def forget(self, value: str) -> None:
-        """Zoho refused `value`: drop it from Redis unless another process has replaced it already."""
-        current = await self.read()
-        if current is not None and current[0] == value:
-            await self._store.run(lambda redis: redis.delete(self.key), lambda: constant(0))
-
     async def lock(self) -> bool:
         """True when this process may refresh now: it holds the fleet's lock, or Redis is down."""
         async def op(redis: Redis) -> bool:

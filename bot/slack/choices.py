@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+
+from bot.ids import API_NAME, RECORD_ID
 
 ACTION_ID = "crmphoto_share"
 MAX_VALUE = 2000  # Block Kit button element: `value` maximum length
 
-MODULE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}", re.ASCII)  # a Zoho api name (as bot.zoho.modules.API_NAME)
-RECORD = re.compile(r"[0-9]{1,30}", re.ASCII)
 USER = re.compile(r"[UW][A-Z0-9]{1,20}", re.ASCII)
 CHANNEL = re.compile(r"[CGD][A-Z0-9]{1,20}", re.ASCII)
 KEYS = {"m", "r", "u", "c"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One record someone may pick from a list they were shown, in the conversation they asked in."""
-
-    module: str
-    record_id: str
-    user: str
-    channel: str
 
 
 def choice_value(module: str, record_id: str, user: str, channel: str) -> str:
@@ -58,27 +45,8 @@ def parse_choice_value(value: object) -> tuple[str, str, str, str] | None:
     if not isinstance(data, dict) or set(data) != KEYS or not all(isinstance(v, str) for v in data.values()):
         return None
     parts = (data["m"], data["r"], data["u"], data["c"])
-    shapes = (MODULE, RECORD, USER, CHANNEL)
+    shapes = (API_NAME, RECORD_ID, USER, CHANNEL)
     if not all(shape.fullmatch(part) for shape, part in zip(shapes, parts, strict=True)):
         return None
     return parts
 
-
-def clicked_choice(body: Mapping[str, Any]) -> Choice | None:
-    """The choice in a `block_actions` payload, if it is our button and was clicked by its asker where they asked.
-
-    None for another app's action, a malformed or forged value, someone else's click, or another channel.
-    """
-    actions = body.get("actions")
-    if not isinstance(actions, list):
-        return None
-    action = next((a for a in actions if isinstance(a, dict) and a.get("action_id") == ACTION_ID), None)
-    parsed = parse_choice_value(action.get("value")) if action else None
-    if parsed is None:
-        return None
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-    choice = Choice(*parsed)
-    if user.get("id") != choice.user or channel.get("id") != choice.channel:
-        return None
-    return choice

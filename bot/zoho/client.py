@@ -26,6 +26,7 @@ import httpx
 
 from bot import deadline
 from bot.config import ZohoSettings
+from bot.ids import API_NAME
 from bot.limits import ByteBudget
 from bot.records import RecordCard, SearchHits, SearchKind
 from bot.shared import SharedStore
@@ -36,7 +37,7 @@ from bot.singleflight import SingleFlight
 from bot.zoho import errors
 from bot.zoho import search as zsearch
 from bot.zoho.batch import Batch, Batcher
-from bot.zoho.modules import API_NAME, CACHE_TTL, Module, ModuleCatalog
+from bot.zoho.modules import CACHE_TTL, Module, ModuleCatalog
 from bot.zoho.org import OrgDomain, web_link
 from bot.zoho.photo import MAX_PHOTO_BYTES, NoPhoto, Photo, build_photo, clean_record_id, photo_path
 from bot.zoho.records import card_fields, card_from_record

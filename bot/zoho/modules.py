@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.ids import API_NAME
 from bot.zoho import errors
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STANDARD_PHOTO_MODULES = ("Leads", "Contacts", "Accounts", "Products", "Vendors")
-API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 # Internal tab names Zoho's web UI shows in record links, where they differ from the api name.
 TAB_ALIASES = {"potentials": "Deals", "cases": "Cases", "solutions": "Solutions"}
 CACHE_TTL = 3600.0

@@ -7,11 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from bot.ids import API_NAME, record_id
 from bot.zoho import errors
-from bot.zoho.modules import API_NAME
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
-RECORD_ID = re.compile(r"[0-9]{1,30}")
 VERSION = re.compile(r"v[0-9]+(\.[0-9]+)?")
 
 # What an image file starts with (its "magic bytes"): the only evidence of its type we trust.
@@ -51,11 +50,9 @@ class NoPhoto:
 
 
 def clean_record_id(typed: str) -> str:
-    """Digits only; a `zcrm_` prefix from some exports is dropped."""
-    value = typed.strip()
-    if value.lower().startswith("zcrm_"):
-        value = value[5:]
-    if not RECORD_ID.fullmatch(value):
+    """Digits only (bot.ids); a `zcrm_` prefix from some exports is dropped."""
+    value = record_id(typed.strip())
+    if value is None:
         raise errors.ZohoError(errors.INVALID_RECORD_ID, "a record id is a string of digits")
     return value
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.ids import RECORD_ID
 from bot.records import RecordCard
 from bot.zoho.modules import Module
 
 MAX_TEXT = 150
-RECORD_ID = re.compile(r"[0-9]{1,30}")
 WHITESPACE = re.compile(r"\s+")
 
 # Zoho CRM's standard display fields, used when the module metadata names none.
