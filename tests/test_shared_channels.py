@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from bot.fakes.harness import link_shared_body, sharing_event_body, sign_event
+from bot.fakes.harness import SlackText, link_shared_body, sharing_event_body, sign_event
 from bot.fakes.zoho import Record
 from tests.inprocess import Bot, BotFactory
 from tests.test_lookup import JANE, buttons, click, person
@@ -35,7 +35,7 @@ async def send_event(bot: Bot, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("text", ["Contacts 4876876000000624001", "jane@acme.com", "Jane Doe",
-                                  "<" + LINK.format(id="4876876000000624001") + ">"])
+                                  SlackText("<" + LINK.format(id="4876876000000624001") + ">")])
 @pytest.mark.parametrize("how", [{"ext_shared": True}, {"pending_ext_shared": True}])
 async def test_a_command_in_a_channel_shared_outside_is_refused_privately(make_bot: BotFactory, text: str,
                                                                           how: dict[str, bool]) -> None:
