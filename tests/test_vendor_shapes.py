@@ -146,7 +146,7 @@ def _jane(fake: FakeZoho) -> None:
 V = "/crm/v8"
 FORM = {"grant_type": "refresh_token", "client_id": fz.CLIENT_ID, "client_secret": fz.CLIENT_SECRET,
         "refresh_token": fz.REFRESH_TOKEN}
-# The generic faults any CRM call can meet (FACTS.md:53-56 concurrency; the photo page's INTERNAL_ERROR).
+# The generic faults any CRM call can meet (FACTS.md:53-54, past the concurrency cap; the photo page's INTERNAL_ERROR).
 TRANSIENT = ("INTERNAL_ERROR", "TOO_MANY_REQUESTS")
 KINDS = {  # a request of each kind of CRM call, by the name fail_next() knows it
     "modules": f"{V}/settings/modules", "org": f"{V}/org", "users": f"{V}/users",
