@@ -9,10 +9,37 @@ import pytest
 
 from bot.config import Secret, ZohoSettings
 from bot.fakes import zoho as fz
-from bot.fakes.zoho import FakeZoho
+from bot.fakes.zoho import FakeZoho, Seen
 from bot.zoho import RetryPolicy, ZohoClient
+from tests import zoho_oas
 
 SECRETS = (fz.CLIENT_SECRET, fz.REFRESH_TOKEN, "1000.test-access-")
+
+
+_zoho_requests: list[Seen] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _observe_zoho_requests() -> Iterator[None]:
+    FakeZoho.observer = _zoho_requests.append
+    yield
+    FakeZoho.observer = None
+
+
+@pytest.fixture(autouse=True)
+def _bot_requests_fit_zoho_oas(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every request the bot sends to the fake Zoho in any test is one Zoho's OAS files define (tests/zoho_oas.py).
+
+    Requests arriving outside a test (a module-scoped bot starting) count for the next test; a test marked
+    `zoho_requests_by_test` sends its own, which are not the bot's and are not checked.
+    """
+    yield
+    seen, _zoho_requests[:] = list(_zoho_requests), []
+    if request.node.get_closest_marker("zoho_requests_by_test") is not None:
+        return
+    problems = sorted({f"{s.method} {s.path}?{s.query}: {problem}" for s in seen
+                       for problem in zoho_oas.request_problems(s.method, s.path, s.query, s.form)})
+    assert not problems, "the bot sent Zoho requests its OAS does not define:\n" + "\n".join(problems)
 
 
 @pytest.fixture

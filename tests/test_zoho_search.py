@@ -174,6 +174,7 @@ async def test_every_call_is_counted_against_the_budget(zoho: ZohoClient, fake_z
     assert fake_zoho.search_calls() == 3 and fake_zoho.org_calls() == 1
 
 
+@pytest.mark.zoho_requests_by_test  # it drives the fake itself, page= and a missing criterion included
 async def test_fake_search_answers_like_zoho(fake_zoho: FakeZoho) -> None:
     """The fake itself, as other tests and the demo rely on it: paging info, 204 with no body, query errors."""
     for n in range(3):

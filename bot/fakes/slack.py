@@ -15,8 +15,11 @@ Transport (docs.slack.dev "Web API basics", "Rate limits"; slack_sdk `web/async_
     Missing -> `not_authed`, wrong -> `invalid_auth`.
   * Every answer is HTTP 200 with `{"ok": ...}`, except rate limiting: HTTP 429, `Retry-After: N`,
     `{"ok": false, "error": "ratelimited"}`. Unknown methods answer `unknown_method`.
-  * Missing required arguments answer `invalid_arguments` with
-    `response_metadata.messages` (the shape Slack uses for schema-validated methods).
+  * Missing required arguments answer `invalid_arguments`, with `response_metadata.messages` (the shape Slack
+    uses for schema-validated methods) only for the methods whose answers Slack's Java SDK ever recorded with a
+    `response_metadata` (`DETAILED_ERRORS`; tests/reference/slack-samples/, README there): the others answer
+    `error` alone. Every key an answer carries is one the SDK's sample of that method has
+    (tests/test_vendor_shapes.py).
 
 files.getUploadURLExternal (docs: files.getUploadURLExternal)
   * `filename` and `length` required; `length` of 0 answers `missing_argument` ("typically only
@@ -64,8 +67,9 @@ chat.unfurl (docs: chat.unfurl method page; "Unfurling links in messages"; chang
     maps -> `invalid_unfurls_format`. Successful calls are recorded in `unfurls`.
   * Every `image` block must have `alt_text` and either `image_url` or `slack_file` (Block Kit "Image block"
     reference). A `slack_file: {"id"}` must name a file this fake completed, else `invalid_blocks` with
-    `errors: ["invalid slack file [json-pointer:/unfurls/<url>/blocks/<i>/slack_file]"]` (the shape public
-    reports show for chat.postMessage: slackapi/python-slack-sdk#1797, #1658).
+    `response_metadata.messages: ["[ERROR] invalid slack file [json-pointer:/unfurls/<url>/blocks/<i>/slack_file]"]`
+    (the wording public reports show for chat.postMessage, slackapi/python-slack-sdk#1797, #1658, where Slack
+    also sends an `errors` list; the SDK's chat.unfurl sample has `response_metadata.messages` and no `errors`).
   * A file just uploaded is not usable at once: uploads complete asynchronously and referencing the file right
     away fails, a second later it works (slackapi/python-slack-sdk#1521, node-slack-sdk#1865 via
     slack-github-action#413). `file_ready_after(calls=N, seconds=S)` makes files completed from then on answer
@@ -191,6 +195,9 @@ class _PendingFile:
 
 
 DEFAULT_MEMBERS = ("U0ALICE", "U0BOB", "U0CAROL")
+# The methods whose error answers may carry `response_metadata` (Slack's Java SDK samples of their answers have it).
+DETAILED_ERRORS = frozenset({"files.getUploadURLExternal", "files.completeUploadExternal", "chat.postMessage",
+                             "chat.unfurl"})
 
 
 def _random_id(prefix: str, n: int = 10) -> str:
@@ -518,7 +525,9 @@ class FakeSlack(ThreadedServer):
             with self._lock:
                 body = handler(params)
         except SlackError as exc:
-            return web.json_response({"ok": False, "error": exc.error, **exc.extra})
+            extra = exc.extra if method in DETAILED_ERRORS else {k: v for k, v in exc.extra.items()
+                                                                 if k != "response_metadata"}
+            return web.json_response({"ok": False, "error": exc.error, **extra})
         return web.json_response({"ok": True, **body})
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -755,8 +764,7 @@ class FakeSlack(ThreadedServer):
             raise SlackError("invalid_unfurls_format")
         errors = [e for url, unfurl in unfurls.items() for e in self._image_errors(url, unfurl.get("blocks") or [])]
         if errors:
-            raise SlackError("invalid_blocks", errors=errors,
-                             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+            raise SlackError("invalid_blocks", response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
         self._unfurls.append({"channel": channel, "ts": ts, "unfurl_id": unfurl_id, "source": source,
                               "unfurls": unfurls})
         return {}

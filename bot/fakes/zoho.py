@@ -1,6 +1,9 @@
 """A fake Zoho: the accounts server (token endpoint) and the CRM API, as one real HTTP server.
 
-Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v8 OpenAPI files):
+Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v8 OpenAPI files, repository
+zoho/crm-oas; the copies in tests/reference/ say which commit). tests/test_vendor_shapes.py drives every route
+and every error below over HTTP and holds each answer to the OAS response schema of the operation it answers
+(or to a row of its BEYOND_OAS table, which names the source for what the OAS files do not say):
 - `POST /oauth/v2/token` (refresh-token grant, query string or form): success names `api_domain`
   (this server); failures come as HTTP 200 with an `error` key; the 11th token within 10 minutes
   gets `Access Denied` and the client stays blocked for the rest of the window (Zoho Accounts, "Refresh
@@ -11,8 +14,9 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
   an answer slower than the client waits. Zoho documents none of these for its accounts server; they are
   the generic failures of any HTTP service (RFC 9110 §15.6 for 5xx), scripted so the token cache's
   handling of a failed early refresh can be shown.
-- `GET /crm/{v}/settings/modules` answers `{"modules": [...]}` with the fields of the OAS `modules`
-  schema we use; OAUTH_SCOPE_MISMATCH (401) when the token lacks the settings scope.
+- `GET /crm/{v}/settings/modules` answers `{"modules": [...]}`, each with every key the OAS `modules` schema
+  (modules.json) requires (`MODULE_DEFAULTS`, plus the ones the bot reads); OAUTH_SCOPE_MISMATCH (401) when the
+  token lacks the settings scope.
 - `GET /crm/{v}/{module}/{id}/photo` answers 200 with image bytes, 204 for no photo (with a JSON
   content type and an empty body, as Zoho does), or the error JSON `{code, details, message, status}`
   of `API_Exception` with the HTTP status the seed page gives each code.
@@ -29,7 +33,11 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
   can type" says of Zoho ("it matches the name fields and the other text fields of the record, as Zoho CRM's own
   search box does"). Which word orders and accents Zoho's full-text search also matches is not documented,
   so the fake does not guess. A word shorter than 2 characters gives INVALID_QUERY (the length is Zoho's
-  documented minimum, from a Zoho community thread; the code for it is assumed).
+  documented minimum, from a Zoho community thread; the code for it is assumed). A `per_page` outside 1..200 or
+  a `page` below 1 gives INVALID_REQUEST: no page says what Zoho answers, and module_search.json closes the list
+  of this operation's 400 answers, of which `Invalid_Request` is the generic one.
+- An unknown module, or one not supported in the API, gives INVALID_MODULE with `details.resource_path_index`
+  0 (module_search.json `Invlaid_Value_URL`, record_photo.json `InvalidRecord`).
 - `GET /crm/{v}/{module}/{id}` ("Get Records", https://www.zoho.com/crm/developer/docs/api/v8/get-records.html):
   `{"data": [{...fields, "id"}]}`; INVALID_DATA for an unknown id, 204 for a record scripted with
   `exists=False` (assumed: no doc says what a deleted record answers).
@@ -45,7 +53,8 @@ Faithful to shared/reference (FACTS.md, the "Download a Photo" page and Zoho's v
   https://www.zoho.com/crm/developer/docs/api/v8/get-users.html; scope `ZohoCRM.users.READ`):
   `{"users": [{"id", "email", "status", "full_name"}], "info": {"page", "per_page", "count", "more_records"}}`
   from `crm_users` (email -> status); `type=ActiveUsers` keeps the active ones; `per_page` default and
-  most 200; OAUTH_SCOPE_MISMATCH when `scope_for_users` is False.
+  most 200; OAUTH_SCOPE_MISMATCH when `scope_for_users` is False. Its HTTP 500 is spelled
+  INTERNAL_SERVER_ERROR (users.json `InternalError`), so `fail_next("users", code="INTERNAL_ERROR")` answers that.
 Tests, the benchmark and any demo script share it.
 """
 
@@ -59,7 +68,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -92,8 +101,13 @@ SEARCH_ERRORS: dict[str, tuple[int, str]] = {
     "REQUIRED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
     "LIMIT_EXCEEDED": (400, "limit exceeded"),
     "EXPECTED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
+    "INVALID_REQUEST": (400, "invalid request"),
 }
-ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS}
+# The code Zoho's OAS gives the users API's HTTP 500 (users.json `InternalError`); `fail_next("users",
+# code="INTERNAL_ERROR")` answers with it, as /users spells an internal error.
+USERS_ERRORS: dict[str, tuple[int, str]] = {"INTERNAL_SERVER_ERROR": (500, "Internal Server Error")}
+ALL_ERRORS = {**ERRORS, **SEARCH_ERRORS, **USERS_ERRORS}
+SPELLING: dict[str, dict[str, str]] = {"users": {"INTERNAL_ERROR": "INTERNAL_SERVER_ERROR"}}
 
 RECORD_PATH = re.compile(r"/crm/[^/]+/(?!settings/)[A-Za-z][A-Za-z0-9_]*/(?!search$)[^/]+")
 RECORDS_PATH = re.compile(r"/crm/[^/]+/(?!org$|users$|settings$)[A-Za-z][A-Za-z0-9_]*")
@@ -131,6 +145,27 @@ DISPLAY_FIELDS = {"Leads": "Full_Name", "Contacts": "Full_Name", "Accounts": "Ac
                   "Tasks": "Subject", "Products": "Product_Name", "Vendors": "Vendor_Name"}
 
 
+# Every other key Zoho's OAS `modules` schema (modules.json) marks required, with a standard module's values;
+# module_entry() adds the ones the bot reads. Lists a module answer carries elsewhere (fields, layouts, profiles,
+# related lists) are empty here: the bot reads none of them.
+MODULE_DEFAULTS: dict[str, Any] = {
+    "common.search_supported": True, "deletable": False, "description": None, "creatable": True,
+    "recycle_bin_on_delete": True, "inventory_template_supported": False, "modified_time": None,
+    "presence_sub_menu": True, "triggers_supported": True, "chart_view": False, "isBlueprintSupported": True,
+    "visibility": 1, "convertable": False, "editable": True, "emailTemplate_support": True,
+    "email_parser_supported": False, "filter_supported": True, "show_as_tab": True, "web_link": None,
+    "sequence_number": 1, "viewable": True, "quick_create": True, "feeds_required": False, "scoring_supported": True,
+    "webform_supported": True, "arguments": [], "chart_view_supported": True, "profile_count": 1,
+    "business_card_field_limit": 5, "track_current_data": True, "modified_by": {"name": "Fake Admin", "id": "1"},
+    "profiles": [], "parent_module": {}, "activity_badge": "Disabled", "$field_states": [], "business_card_fields": [],
+    "per_page": None, "$properties": [], "$on_demand_properties": [], "search_layout_fields": [],
+    "kanban_view_supported": False, "lookup_field_properties": {"fields": []}, "kanban_view": False,
+    "related_lists": [], "filter_status": True, "layouts": [], "fields": [], "custom_view": {}, "zia_view": False,
+    "default_mapping_fields": [], "layout_associations": [],
+    "related_list_properties": {"sort_by": {}, "fields": [], "sort_order": None},
+}
+
+
 def module_entry(
     api_name: str, singular: str, plural: str, generated_type: str = "default", module_name: str | None = None,
     api_supported: bool = True, display_field: str | None = None,
@@ -138,6 +173,7 @@ def module_entry(
     """One module of `/settings/modules`; `display_field` is an object, as the OAS `modules` schema has it."""
     display = display_field or DISPLAY_FIELDS.get(api_name) or ("Name" if generated_type == "custom" else None)
     return {
+        **MODULE_DEFAULTS,
         "display_field": {"api_name": display, "id": str(abs(hash((api_name, display))) % 10**18)} if display else None,
         "api_name": api_name,
         "module_name": module_name or api_name,
@@ -183,10 +219,17 @@ class Seen:
     query: str  # as sent, still percent-encoded
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    form: dict[str, str] | None = None  # the token endpoint's form body, once read
 
 
 class FakeZoho(ThreadedServer):
-    """Zoho's accounts server and CRM API; tests script records, faults and latency."""
+    """Zoho's accounts server and CRM API; tests script records, faults and latency.
+
+    `FakeZoho.observer`, when set, is given every request any instance receives (as a `Seen`): the test suite
+    holds each request the bot sends to Zoho's OpenAPI files with it (tests/conftest.py).
+    """
+
+    observer: ClassVar[Callable[[Seen], None] | None] = None
 
     def __init__(self, *, latency: float = 0.0, token_latency: float = 0.0, expires_in: int = 3600) -> None:
         super().__init__()
@@ -305,11 +348,14 @@ class FakeZoho(ThreadedServer):
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         return app
 
-    def _record(self, request: web.Request) -> None:
+    def _record(self, request: web.Request) -> Seen:
+        seen = Seen(request.method, request.path, request.rel_url.raw_query_string, dict(request.headers))
         with self._lock:
-            self.seen.append(
-                Seen(request.method, request.path, request.rel_url.raw_query_string, dict(request.headers))
-            )
+            self.seen.append(seen)
+        observer = FakeZoho.observer
+        if observer is not None:
+            observer(seen)
+        return seen
 
     @staticmethod
     def _error(code: str, status: int | None = None, details: dict[str, Any] | None = None,
@@ -325,6 +371,7 @@ class FakeZoho(ThreadedServer):
         if fault is None:
             return None
         status, code_or_body, headers = fault
+        code_or_body = SPELLING.get(kind, {}).get(code_or_body or "", code_or_body)
         if status == 0:
             if request.transport is not None:
                 request.transport.close()
@@ -335,10 +382,11 @@ class FakeZoho(ThreadedServer):
                             content_type="text/html", headers=headers)
 
     async def _token(self, request: web.Request) -> web.Response:
-        self._record(request)
+        seen = self._record(request)
         form = dict(request.query)
         if request.can_read_body:
-            form.update({k: str(v) for k, v in (await request.post()).items()})
+            seen.form = {k: str(v) for k, v in (await request.post()).items()}
+            form.update(seen.form)
         with self._lock:  # counted on arrival: a request the client gave up on still reached Zoho
             self.token_requests += 1
             self.token_grants.append(form.get("grant_type", ""))
@@ -498,7 +546,8 @@ class FakeZoho(ThreadedServer):
         if module not in known:
             return self._error("INVALID_MODULE", details={"resource_path_index": 0})
         if known[module].get("api_supported") is False:
-            return self._error("INVALID_MODULE", message="The given module is not supported in API")
+            return self._error("INVALID_MODULE", message="The given module is not supported in API",
+                               details={"resource_path_index": 0})
         return None
 
     def _answer_org(self, request: web.Request) -> web.StreamResponse:
@@ -524,9 +573,9 @@ class FakeZoho(ThreadedServer):
             per_page = int(request.query.get("per_page", "200"))
             page = int(request.query.get("page", "1"))
         except ValueError:
-            return self._error("INVALID_DATA", message="invalid data", details={"param_name": "per_page"})
+            return self._error("INVALID_REQUEST", message="invalid request", details={"param_name": "per_page"})
         if not 1 <= per_page <= 200 or page < 1:
-            return self._error("INVALID_DATA", message="invalid data", details={"param_name": "per_page"})
+            return self._error("INVALID_REQUEST", message="invalid request", details={"param_name": "per_page"})
         matches = self._matcher(kind, value)
         if matches is None:
             return self._error("INVALID_QUERY", message="Invalid query formed",

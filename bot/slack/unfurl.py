@@ -186,12 +186,22 @@ def _error(exc: Exception) -> str:
 
 
 def _names_slack_file(exc: Exception) -> bool:
-    """Whether an invalid_blocks answer is about a slack_file (or gives no detail, as some answers don't)."""
+    """Whether an invalid_blocks answer is about a slack_file (or gives no detail, as some answers don't).
+
+    The detail is in `response_metadata.messages` (what Slack's SDK has recorded chat.unfurl answering) or in
+    an `errors` list (what public reports show chat.postMessage answering).
+    """
     data = exc.response.data if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict) else {}
-    errors = data.get("errors")
-    if not isinstance(errors, list) or not errors:
+    metadata = data.get("response_metadata")
+    messages = metadata.get("messages") if isinstance(metadata, dict) else None
+    details = [*_strings(data.get("errors")), *_strings(messages)]
+    if not details:
         return True
-    return any("slack file" in str(e) or "slack_file" in str(e) for e in errors)
+    return any("slack file" in d or "slack_file" in d for d in details)
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 class UnfurlDestination:
