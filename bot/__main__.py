@@ -1,6 +1,7 @@
 """`python -m bot [serve]` serves the Slack bot; `python -m bot demo` runs it offline against a sample CRM and a
 Slack stand-in in a browser; `python -m bot doctor` checks a deployment; `python -m bot photo Module ID` fetches
-one photo, as the admin command line."""
+one photo, as the admin command line; `python -m bot manifest` prints the Slack app manifest and `python -m bot
+setup` walks an admin from nothing to working settings."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ DOCTOR_SETTINGS = """settings: the same as serve (the doctor checks them, then S
 exit status: 0 every check passed, 1 a check failed (missing or malformed settings included), 2 bad usage
 Zoho token requests made by the doctor count toward Zoho's 10 new tokens per 10 minutes."""
 
+SETUP_SETTINGS = """asks for each answer no flag gave (secrets without echo); with no terminal, a missing answer is an
+error. ZOHO_ACCOUNTS_URL in the environment points the grant code exchange at another accounts server.
+exit status: 0 saved, 1 nothing saved (Zoho refused, a check failed) or the doctor (--doctor) found a problem,
+2 bad usage or missing answers"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser: one subcommand per mode, `serve` when none is given."""
@@ -35,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"serve {SERVE_SETTINGS}\n\ndemo needs no settings: a sample CRM and a Slack stand-in on 127.0.0.1"
                f"\n\ndoctor {DOCTOR_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
     )
-    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,demo,doctor,photo}")
+    modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,demo,doctor,photo,manifest,setup}")
     modes.add_parser(
         "serve", help="serve the Slack bot (the default): HTTP on $PORT, or Socket Mode",
         description="Serve the Slack bot: HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set.",
@@ -61,7 +67,71 @@ def build_parser() -> argparse.ArgumentParser:
                     "Reads no settings; never used by `serve`.",
     )
     demo.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
+    add_manifest(modes)
+    add_setup(modes)
     return parser
+
+
+def data_centre(text: str) -> object:
+    """`--dc`: a data centre key (eu) or Zoho CRM's address in the browser; bad usage names the keys."""
+    from bot import datacentres
+
+    found = datacentres.find(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Zoho data centre: use one of "
+                                         f"{', '.join(datacentres.BY_KEY)}, or Zoho CRM's address")
+    return found
+
+
+def add_manifest(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    manifest = modes.add_parser(
+        "manifest", help="print the Slack app manifest for your address and Zoho data centre (or a create link)",
+        description="Print the Slack app manifest (YAML) for this deployment: every request URL is URL/slack/events "
+                    "and record links of your Zoho data centre unfurl.",
+    )
+    where = manifest.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the bot's public https address, e.g. https://APP.herokuapp.com")
+    where.add_argument("--socket-mode", action="store_true", help="Socket Mode: no public address, no request URLs")
+    manifest.add_argument("--dc", type=data_centre, default=None, metavar="DC",
+                          help="Zoho data centre (us, eu, in, au, jp, cn, ca, sa, uk, or Zoho CRM's address; "
+                               "default us): its CRM record links unfurl")
+    manifest.add_argument("--require-crm-user", action="store_true",
+                          help="add users:read.email (for REQUIRE_CRM_USER)")
+    shape = manifest.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON instead of YAML")
+    shape.add_argument("--link", action="store_true",
+                       help="print Slack's create-app link with this manifest filled in (one click)")
+
+
+def add_setup(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    setup = modes.add_parser(
+        "setup", help="guided set-up: the Slack app, the Zoho self client, then a .env file or Heroku config vars",
+        description="Guided set-up in the terminal: the Slack app from a one-click link, the Zoho self client and\n"
+                    "its grant code (exchanged and tried here), then the settings saved to an env file (mode 600)\n"
+                    "or set on a Heroku app. Every question has a flag, so it can run unattended.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SETUP_SETTINGS,
+    )
+    where = setup.add_mutually_exclusive_group()
+    where.add_argument("--url", help="the bot's public https address, e.g. https://APP.herokuapp.com")
+    where.add_argument("--socket-mode", action="store_true", help="Socket Mode: no public address")
+    setup.add_argument("--dc", type=data_centre, metavar="DC",
+                       help="Zoho data centre: us, eu, in, au, jp, cn, ca, sa, uk, or Zoho CRM's address (default us)")
+    setup.add_argument("--client-id", metavar="ID", help="the Zoho self client's Client ID")
+    setup.add_argument("--client-secret", metavar="SECRET",
+                       help="its Client Secret (prefer the prompt: flags stay in shell history)")
+    setup.add_argument("--grant-code", metavar="CODE",
+                       help="a grant code from its Generate Code tab (works once, for minutes)")
+    setup.add_argument("--slack-bot-token", metavar="TOKEN", help="the Slack app's Bot User OAuth Token (xoxb-…)")
+    setup.add_argument("--slack-signing-secret", metavar="SECRET", help="the Slack app's Signing Secret (HTTP mode)")
+    setup.add_argument("--slack-app-token", metavar="TOKEN",
+                       help="an app-level token with connections:write (xapp-…, Socket Mode)")
+    setup.add_argument("--require-crm-user", action="store_true",
+                       help="only people who are active Zoho CRM users may ask (adds the scopes it needs)")
+    target = setup.add_mutually_exclusive_group()
+    target.add_argument("--env-file", default=".env", metavar="PATH", help="the env file to save to (default .env)")
+    target.add_argument("--heroku-app", metavar="APP", help="set the settings as this Heroku app's config vars "
+                                                            "with the Heroku CLI instead")
+    setup.add_argument("--doctor", action="store_true", help="run python -m bot doctor at the end without asking")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +156,16 @@ def main(argv: list[str] | None = None) -> int:
             from bot.doctor import run
 
             return run(known.record, find_dc=known.find_dc)
+        if known.mode == "manifest":
+            from bot import datacentres, manifest
+
+            return manifest.run(None if known.socket_mode else known.url, known.dc or datacentres.DEFAULT,
+                                require_crm_user=known.require_crm_user, as_json=known.json, link=known.link,
+                                out=sys.stdout, err=sys.stderr)
+        if known.mode == "setup":
+            from bot import setup
+
+            return setup.run(setup.Options(**{k: v for k, v in vars(known).items() if k != "mode"}))
         if known.mode == "demo":
             if not 0 < known.port < 65536:
                 parser.error(f"--port must be from 1 to 65535 (got {known.port})")

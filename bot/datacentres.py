@@ -7,6 +7,7 @@ web hosts' domains. Sources: Zoho's OAuth multi-DC page and FACTS.md ("Data cent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class DataCentre:
     def web_domain(self) -> str:
         """The registrable domain of the web host (crm.zoho.com.au -> zoho.com.au)."""
         return self.crm_web_host.split(".", 1)[1]
+
+    @property
+    def api_console(self) -> str:
+        """Where its self clients are made: the accounts server's address with api-console for accounts
+        (docs/zoho.md, "Create the self client")."""
+        return self.accounts_url.replace("://accounts.", "://api-console.", 1)
 
 
 DATA_CENTRES: tuple[DataCentre, ...] = (
@@ -36,3 +43,16 @@ DATA_CENTRES: tuple[DataCentre, ...] = (
 
 BY_KEY: dict[str, DataCentre] = {dc.key: dc for dc in DATA_CENTRES}
 DEFAULT = BY_KEY["us"]
+
+
+def find(answer: str) -> DataCentre | None:
+    """The data centre an admin named: its key (eu), or an address of Zoho CRM in their browser
+    (https://crm.zoho.eu/crm/org1/tab/Home, crm.zoho.com.au), told apart by the domain it ends with."""
+    text = answer.strip().lower()
+    if text in BY_KEY:
+        return BY_KEY[text]
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # not an address at all, such as "[x"
+        return None
+    return next((dc for dc in DATA_CENTRES if host == dc.web_domain or host.endswith("." + dc.web_domain)), None)

@@ -724,3 +724,122 @@ def find_dc_unknown(typed: str, keys: Sequence[str], everything: str) -> str:
     """`--find-dc` got something that is not a data centre: what it takes instead."""
     return (f"--find-dc: {typed!r} is not a data centre. Name one or more of {', '.join(keys)} separated by "
             f"commas, or {everything} for every one; --find-dc alone asks every one but cn.")
+
+
+# --- `python -m bot setup` and `python -m bot manifest`: plain text for a terminal --------------------------------
+
+# `{placeholders}` are filled by bot.setup, bot.manifest and bot.heroku. No secret is ever one of them.
+SETUP_WORDS: dict[str, str] = {
+    "intro": "crmphoto setup: the Slack app, then the Zoho self client; the settings go to {where}. About 10 "
+             "minutes.\nDefaults are in [brackets]: Enter takes them. Secrets are not shown as you type them. "
+             "Ctrl-C stops without saving anything.\n",
+    "where_heroku": "the Heroku app {app}",
+    "missing_answers": "{prog}: no terminal to ask, and these answers are missing: {flags}. Give them as flags "
+                       "(python -m bot setup --help lists them all).",
+    "kept": "Keeping {names} from {where}.",
+    "bad_url": "{url!r} is not an address Slack can send requests to: give the bot's public https address, such "
+               "as {example} (no path is needed: crmphoto answers on /slack/events).",
+    "bad_environment": "The environment has Zoho settings crmphoto cannot use:\n{problems}\nFix or unset them, "
+                       "then run setup again.",
+    "env_unreadable": "Cannot read {path} ({error}): fix it, or choose another file with --env-file. "
+                      "Nothing was asked or saved.",
+    "env_unwritable": "Cannot write {path}: it is not a file, or its folder does not exist or is not writable. "
+                      "Choose another file with --env-file. Nothing was asked or saved.",
+    "ask_address": "Where will Slack reach the bot? Its public https address, such as {example} (heroku create "
+                   "prints it), or socket for Socket Mode (no public address)",
+    "dc_help": "Your Zoho data centre: look at the address of Zoho CRM in your browser. {hosts}.",
+    "ask_dc": "Zoho data centre (its key, or paste Zoho CRM's address)",
+    "bad_dc": "{typed!r} is not a Zoho data centre: type one of {keys}, or paste the address of Zoho CRM from your "
+              "browser.",
+    "slack_step_http": "\nStep 1 of 2, the Slack app (about 3 minutes)\n"
+                       "  1. Open this link, pick your workspace and choose Create (the app is made from crmphoto's "
+                       "manifest):\n     {link}\n"
+                       "  2. Choose Install to Workspace (Settings, Install App) and Allow.\n"
+                       "     Slack may say the Event Subscriptions URL did not answer: that is expected until the bot "
+                       "runs. Once it is deployed, press Retry under Event Subscriptions.\n"
+                       "  3. Copy the Bot User OAuth Token (OAuth & Permissions) and the Signing Secret (Basic "
+                       "Information, App Credentials).",
+    "slack_step_socket": "\nStep 1 of 2, the Slack app (about 3 minutes)\n"
+                         "  1. Open this link, pick your workspace and choose Create (the app is made from "
+                         "crmphoto's manifest, Socket Mode on):\n     {link}\n"
+                         "  2. Choose Install to Workspace (Settings, Install App) and Allow.\n"
+                         "  3. Under Basic Information, App-Level Tokens, choose Generate Token and Scopes, add the "
+                         "scope connections:write and Generate.\n"
+                         "  4. Copy that app-level token and the Bot User OAuth Token (OAuth & Permissions).",
+    "ask_bot_token": "Bot User OAuth Token (xoxb-…)",
+    "ask_signing_secret": "Signing Secret",
+    "ask_app_token": "App-level token (xapp-…)",
+    "app_token_wins": "Note: {where} also sets SLACK_APP_TOKEN, so the bot will run in Socket Mode and not answer "
+                      "at its address. Remove that line for HTTP mode.",
+    "zoho_client_step": "\nStep 2 of 2, the Zoho self client (about 3 minutes)\n"
+                        "  Sign in to Zoho as the user the bot should act as (it sees the photos that user can "
+                        "see), then:\n"
+                        "  1. Open {console} (the API console of data centre {dc}) and choose Add Client (or Get "
+                        "Started), Self Client, Create, OK.\n"
+                        "  2. In the Client Secret tab, copy the Client ID and the Client Secret.",
+    "ask_client_id": "Client ID",
+    "ask_client_secret": "Client Secret",
+    "zoho_code_step": "  3. In the Generate Code tab, paste this Scope exactly:\n       {scopes}\n"
+                      "     Time Duration: 10 minutes; Scope Description: crmphoto. Choose Create, pick your CRM "
+                      "organisation, and copy the code. It works once, so paste it here straight away.",
+    "ask_grant_code": "Grant code",
+    "enter_keeps": " (Enter keeps the one in {where}{shown})",
+    "value_empty": "{name} is needed.",
+    "value_spaces": "{name} cannot contain spaces: copy it again, with nothing before or after it.",
+    "value_prefix": "{name} starts with {prefix}: copy it again from the Slack app's page.",
+    "exchanging": "\nExchanging the grant code at {accounts_url}, then trying the new token:",
+    "exchanged": "Zoho: the grant code gave a refresh token ({dc}, API domain {api_domain})",
+    "refused_code": "✗ Zoho refused the grant code (invalid_code): it has expired, or it was already used.\n"
+                    "  Make a new grant code (Generate Code tab, the same scope): they last a few minutes and work "
+                    "once. Then run setup again straight away.",
+    "refused_client": "✗ The accounts server of data centre {dc} ({accounts_url}) does not know this client "
+                      "(invalid_client).\n  Either the Client ID or Client Secret has a typo, or your Zoho account "
+                      "is in another data centre. The end of Zoho CRM's address in your browser tells which: "
+                      "{hosts}. Run setup again with --dc and that key (the grant code still works if it has not "
+                      "expired).{set_url}",
+    "accounts_url_set": "\n  ZOHO_ACCOUNTS_URL is set in the environment: it decides the accounts server, not --dc.",
+    "refused_throttled": "✗ Zoho's accounts server refuses more token requests for now ({message}).\n"
+                         "  Wait 10 minutes, make a new grant code, then run setup again.",
+    "refused_unreachable": "✗ Could not reach Zoho's accounts server {accounts_url} ({message}).\n"
+                           "  Check the network (proxy, firewall){set_url} and run setup again; make a new grant "
+                           "code if this one has expired.",
+    "refused_garbled": "✗ Zoho's accounts server gave no usable answer ({status}{message}).\n"
+                       "  Zoho may be having trouble: wait a few minutes, make a new grant code (this one may be "
+                       "used up), then run setup again.",
+    "refused_other": "✗ Zoho refused the grant code ({message}).\n"
+                     "  Make a new grant code with the scope shown above, then run setup again.",
+    "nothing_saved": "Nothing was saved to {where}.",
+    "checks_failed": "\nThe new token cannot do everything crmphoto needs, so nothing was saved to {where}.\n"
+                     "Fix what the ✗ lines say, make a new grant code with exactly this scope, and run setup again:\n"
+                     "  {scopes}",
+    "saved_file": "\n✓ Saved {names} to {path} (mode 600: only you can read it).",
+    "kept_lines": " Its other lines are as they were.",
+    "saved_heroku": "\n✓ Set {names} on the Heroku app {app} (Heroku restarts it).",
+    "nothing_saved_heroku": "No config var was set on {app}: fix that, make a new grant code and run setup again.",
+    "env_write_failed": "Could not write {path} ({error}); it is as it was. Make a new grant code and run setup "
+                        "again with another --env-file.",
+    "next_http": "Next: start the bot where Slack reaches {address} (python -m bot), press Retry under Event "
+                 "Subscriptions in the Slack app, then /invite @crmphoto in a channel and type /crmphoto help.",
+    "next_heroku": "Next: deploy (git push heroku main), press Retry under Event Subscriptions in the Slack app, then "
+                   "/invite @crmphoto in a channel and type /crmphoto help.",
+    "next_socket": "Next: start the bot (python -m bot; Socket Mode needs no public address), then /invite "
+                   "@crmphoto in a channel and type /crmphoto help.",
+    "ask_doctor": "Run python -m bot doctor now, with these settings (y/n)",
+    "doctor_later": "Check the whole deployment any time with: {command}",
+    "doctor_later_file": "Check the whole deployment any time with {command}, run with the settings of {path} in the "
+                         "environment (the doctor reads the environment and .env in the folder it runs in).",
+    "stopped": "Stopped: nothing was saved.",
+    "stopped_saved": "Stopped (the settings were saved).",
+    "heroku_bad_name": "--heroku-app: {app!r} is not a Heroku app name (lowercase letters, digits and dashes, "
+                       "as heroku apps lists them).",
+    "heroku_missing": "The Heroku CLI (heroku) is not installed here: install it "
+                      "(https://devcenter.heroku.com/articles/heroku-cli) and run heroku login, or save the "
+                      "settings to a file with --env-file instead. Nothing was asked or saved.",
+    "heroku_failed": "The Heroku CLI failed (heroku {command} for {app}): {error}\n  Check the app name (heroku "
+                     "apps) and that you are logged in (heroku login).",
+}
+
+
+def setup_words(key: str, **values: object) -> str:
+    """One of setup's messages, filled in."""
+    return SETUP_WORDS[key].format(**values)

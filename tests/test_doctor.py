@@ -447,5 +447,5 @@ def test_users_scope_needed_only_with_require_crm_user() -> None:
 def test_top_level_help_lists_the_doctor(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry.main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "{serve,demo,doctor,photo}" in out and "doctor settings: the same as serve" in out
+    assert "{serve,demo,doctor,photo,manifest,setup}" in out and "doctor settings: the same as serve" in out
     assert "10 new tokens per 10 minutes" in out

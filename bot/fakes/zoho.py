@@ -14,6 +14,11 @@ and every error below over HTTP and holds each answer to the OAS response schema
   an answer slower than the client waits. Zoho documents none of these for its accounts server; they are
   the generic failures of any HTTP service (RFC 9110 §15.6 for 5xx), scripted so the token cache's
   handling of a failed early refresh can be shown.
+- The self client's grant code (`grant_type=authorization_code` with `client_id`, `client_secret`, `code`; FACTS.md
+  "Zoho self client"): `grant_code()` plays the console's Generate Code tab. A code works once and only for the
+  minutes it was made for (Zoho offers 3 to 10); a used, expired or unknown code answers `invalid_code`, an unknown
+  client `invalid_client`. Success names a new refresh token (kept in `refresh_tokens`, valid for later refreshes
+  here) beside the access token, `api_domain` and `expires_in`, and no `scope` unless `token_scope` is set.
 - `GET /crm/{v}/settings/modules` answers `{"modules": [...]}`, each with every key the OAS `modules` schema
   (modules.json) requires (`MODULE_DEFAULTS`, plus the ones the bot reads); OAUTH_SCOPE_MISMATCH (401) when the
   token lacks the settings scope.
@@ -213,6 +218,12 @@ class Record:
 
 
 @dataclass
+class GrantCode:
+    expires_at: float  # time.monotonic()
+    used: bool = False
+
+
+@dataclass
 class Seen:
     method: str
     path: str
@@ -252,6 +263,8 @@ class FakeZoho(ThreadedServer):
         # play two deployments (two orgs) whose tokens must never cross.
         self.client_id, self.client_secret, self.refresh_token = CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
         self.token_prefix = "1000.test-access-"
+        self.grant_codes: dict[str, GrantCode] = {}
+        self.refresh_tokens: list[str] = []  # minted for grant codes; each also refreshes here
         self.token_error: str | None = None  # "invalid_client" | "invalid_code" | "Access Denied"
         self.token_limit = 10  # per 10 minutes, like Zoho
         self.token_scope: str | None = None  # the token answer's `scope` field; None leaves it out
@@ -285,6 +298,22 @@ class FakeZoho(ThreadedServer):
             queue = self._faults.setdefault(kind, deque())
             for _ in range(times):
                 queue.append((status or 500, body if code is None else code, dict(headers or {})))
+
+    def grant_code(self, minutes: float = 10.0) -> str:
+        """A new grant code, as the self client's Generate Code tab makes one: usable once, for `minutes`."""
+        with self._lock:
+            code = f"1000.test-grant-{len(self.grant_codes) + 1:04d}"
+            self.grant_codes[code] = GrantCode(expires_at=time.monotonic() + minutes * 60)
+        return code
+
+    def _redeem(self, code: str, now: float) -> bool:
+        """Whether `code` is a grant code still unused and unexpired; it is used up either way."""
+        with self._lock:
+            grant = self.grant_codes.get(code)
+            if grant is None or grant.used or now >= grant.expires_at:
+                return False
+            grant.used = True
+            return True
 
     def revoke_tokens(self) -> None:
         """Every access token issued so far stops working (INVALID_TOKEN)."""
@@ -407,20 +436,33 @@ class FakeZoho(ThreadedServer):
                 "error_description": "You have made too many requests continuously. Please try again after some time.",
                 "status": "failure",
             })
-        if form.get("grant_type") != "refresh_token":
+        grant = form.get("grant_type")
+        if grant not in ("refresh_token", "authorization_code"):
             return web.json_response({"error": "unsupported_grant_type"})
         if self.token_error == "invalid_client" or form.get("client_id") != self.client_id \
                 or form.get("client_secret") != self.client_secret:
             return web.json_response({"error": "invalid_client"})
-        if self.token_error == "invalid_code" or form.get("refresh_token") != self.refresh_token:
+        if grant == "authorization_code":
+            known = self.token_error != "invalid_code" and self._redeem(form.get("code", ""), now)
+        else:
+            with self._lock:
+                refresh = form.get("refresh_token")
+                known = self.token_error != "invalid_code" and (
+                    refresh == self.refresh_token or refresh in self.refresh_tokens)
+        if not known:
             return web.json_response({"error": "invalid_code"})
         with self._lock:
             self._token_times.append(now)
             self.tokens_issued += 1
             token = f"{self.token_prefix}{self.tokens_issued:04d}"
             self._valid_tokens.add(token)
+            minted = {}
+            if grant == "authorization_code":
+                minted = {"refresh_token": f"1000.test-refresh-{len(self.refresh_tokens) + 1:04d}"}
+                self.refresh_tokens.append(minted["refresh_token"])
         answer: dict[str, Any] = {
             "access_token": token,
+            **minted,
             "api_domain": self.api_domain or self.url,
             "token_type": "Bearer",
             "expires_in": self.expires_in,

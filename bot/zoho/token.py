@@ -98,7 +98,7 @@ class TokenManager:
             if self.shared is not None:
                 found, holds_lock = await self._from_fleet(token)
                 if found is not None:
-                    self._adopt(found)
+                    self.adopt(found)
                     return found
             try:
                 try:
@@ -108,7 +108,7 @@ class TokenManager:
                         raise
                     self._back_off(token, exc)
                     return token
-                self._adopt(new)
+                self.adopt(new)
                 if self.shared is not None:
                     await self.shared.write(new.value, new.api_domain, new.scope, new.expires_at - self._clock())
                 return new
@@ -116,7 +116,8 @@ class TokenManager:
                 if holds_lock and self.shared is not None:
                     await self.shared.unlock()
 
-    def _adopt(self, token: AccessToken) -> None:
+    def adopt(self, token: AccessToken) -> None:
+        """Use `token` from now on: a fresh one, or one obtained elsewhere (setup's grant code exchange)."""
         self._token = token
         self._early_failures = 0
         self._next_early_try = float("-inf")
@@ -219,37 +220,9 @@ class TokenManager:
             "client_secret": s.client_secret.reveal(),
             "refresh_token": s.refresh_token.reveal(),
         }
-        try:
-            response = await self._http.post(s.token_url, data=form)
-        except httpx.TimeoutException:
-            raise errors.TokenError(errors.TIMEOUT, "the Zoho accounts server did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise errors.TokenError(
-                errors.CONNECTION_ERROR, f"could not reach the Zoho accounts server ({type(exc).__name__})"
-            ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise errors.TokenError(
-                errors.INVALID_RESPONSE, "the token endpoint did not answer with JSON", status=response.status_code
-            )
-        if "error" in body or "access_token" not in body:
-            raise self._token_failure(body, response.status_code)
-        api_domain = (s.api_domain or str(body.get("api_domain") or "")).rstrip("/")
-        if not api_domain.startswith(("https://", "http://")):
-            raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named no api_domain")
-        if not secure_url(api_domain):
-            raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named a plain-http api_domain")
-        try:
-            expires_in = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            expires_in = 3600.0
-        log.info("zoho token: refreshed (api_domain %s, expires in %ds)", api_domain, int(expires_in))
-        scope = body.get("scope")
-        return AccessToken(value=str(body["access_token"]), api_domain=api_domain, expires_at=now + expires_in,
-                           scope=scope if isinstance(scope, str) else None)
+        token, _ = await request_token(self._http, s, form, now)
+        log.info("zoho token: refreshed (api_domain %s, expires in %ds)", token.api_domain, int(token.expires_at - now))
+        return token
 
     @staticmethod
     def _token_failure(body: dict[str, object], status: int) -> errors.TokenError:
@@ -270,3 +243,54 @@ class TokenManager:
             message or "too many token requests; waiting for Zoho's 10-minute window to pass",
             retry_after=max(0.0, wait),
         )
+
+
+async def request_token(http: httpx.AsyncClient, settings: ZohoSettings, form: dict[str, str],
+                        now: float) -> tuple[AccessToken, dict[str, object]]:
+    """POST `form` to the token endpoint: the access token and Zoho's whole answer (a grant code's answer also
+    holds the refresh token). TokenError for every answer that gives no token, transport failures included."""
+    try:
+        response = await http.post(settings.token_url, data=form)
+    except httpx.TimeoutException:
+        raise errors.TokenError(errors.TIMEOUT, "the Zoho accounts server did not answer in time") from None
+    except httpx.TransportError as exc:
+        raise errors.TokenError(
+            errors.CONNECTION_ERROR, f"could not reach the Zoho accounts server ({type(exc).__name__})"
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise errors.TokenError(
+            errors.INVALID_RESPONSE, "the token endpoint did not answer with JSON", status=response.status_code
+        )
+    if "error" in body or "access_token" not in body:
+        raise TokenManager._token_failure(body, response.status_code)
+    api_domain = (settings.api_domain or str(body.get("api_domain") or "")).rstrip("/")
+    if not api_domain.startswith(("https://", "http://")):
+        raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named no api_domain")
+    if not secure_url(api_domain):
+        raise errors.TokenError(errors.INVALID_RESPONSE, "the token answer named a plain-http api_domain")
+    try:
+        expires_in = float(body.get("expires_in", 3600))
+    except (TypeError, ValueError):
+        expires_in = 3600.0
+    scope = body.get("scope")
+    token = AccessToken(value=str(body["access_token"]), api_domain=api_domain, expires_at=now + expires_in,
+                        scope=scope if isinstance(scope, str) else None)
+    return token, body
+
+
+async def exchange_grant_code(http: httpx.AsyncClient, settings: ZohoSettings, code: str,
+                              now: float) -> tuple[AccessToken, str]:
+    """A self client's grant code for (an access token, the refresh token), as `python -m bot setup` needs it:
+    `grant_type=authorization_code` at the same endpoint (FACTS.md, "Zoho self client"). A used or expired
+    code is a TokenError with INVALID_REFRESH_TOKEN (Zoho's `invalid_code`, as for a refresh token)."""
+    form = {"grant_type": "authorization_code", "client_id": settings.client_id,
+            "client_secret": settings.client_secret.reveal(), "code": code}
+    token, body = await request_token(http, settings, form, now)
+    refresh = body.get("refresh_token")
+    if not isinstance(refresh, str) or not refresh:
+        raise errors.TokenError(errors.INVALID_RESPONSE, "the answer to the grant code held no refresh_token")
+    return token, refresh
