@@ -9,13 +9,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
 from bot.fakes.harness import free_port
+from bot.shared import SharedStore
 
 BINARY = shutil.which("redis-server")
 NAMESPACE = "crmphoto:tests:"  # what bot.shared.store.namespace gives a deployment, for tests with no settings
@@ -73,3 +74,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., SharedStore]]:
+    """`stores(**options)`: a SharedStore on the test's server (one per bot process played), closed at the end."""
+    made: list[SharedStore] = []
+
+    def make(**options: object) -> SharedStore:
+        made.append(SharedStore(redis_server.url, namespace=NAMESPACE, **options))  # type: ignore[arg-type]
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.aclose()

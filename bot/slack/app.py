@@ -91,7 +91,8 @@ def create_app(
     limiter: RateLimiter = SlidingWindowLimiter(access.user_rate_per_minute)
     marks = None
     if settings.redis_url is not None:
-        store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix))
+        store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix),
+                            max_connections=settings.redis_max_connections)
         zoho.share(store)
         budget = SharedBudget(store, DailyBudget(access.daily_zoho_budget))
         limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
