@@ -25,10 +25,12 @@ NAMESPACE = "crmphoto:tests:"  # what bot.shared.store.namespace gives a deploym
 class RedisServer:
     """`redis-server` as a subprocess; `stop()` and `start()` again on the same port (an outage and a return)."""
 
-    def __init__(self, data_dir: Path, extra: list[str] | None = None, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, extra: list[str] | None = None, port: int | None = None,
+                 password: str | None = None) -> None:
         self.port = port or free_port()
         self.data_dir = data_dir
-        self.extra = extra or []
+        self.password = password  # --requirepass
+        self.extra = [*(["--requirepass", password] if password else []), *(extra or [])]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,11 +54,11 @@ class RedisServer:
         raise RuntimeError("redis-server did not start in 10 s")
 
     def ping(self) -> bool:
-        with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1) as client:
+        with redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=1) as client:
             return bool(client.ping())
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=2)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
