@@ -59,7 +59,8 @@ def namespace(zoho: ZohoSettings, key_prefix: str = "") -> str:
 class SharedStore:
     """One Redis client per process; `run` gives Redis's answer or, on any failure, the fallback's.
 
-    `key` builds every key under this deployment's `namespace`.
+    `key` builds every key under this deployment's `namespace`; `pubsub` gives the one subscription its own
+    connection. Both stay within `max_connections` (REDIS_MAX_CONNECTIONS).
     """
 
     def __init__(self, url: str, *, namespace: str, timeout: float = SOCKET_TIMEOUT,
@@ -70,7 +71,6 @@ class SharedStore:
         if max_connections < 2:
             raise ValueError("a process needs 2 Redis connections at least: commands and the subscription")
         self.namespace = namespace
-        self.max_connections = max_connections
         self.health_every = health_every
         options: dict[str, Any] = {"socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0),
                                    "retry_on_timeout": False}
