@@ -22,7 +22,7 @@ PHOTO_SETTINGS = """settings: ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_T
 (optional: ZOHO_DC; see docs/configuration.md)
 arguments: `python -m bot photo --help`"""
 
-DOCTOR_SETTINGS = """settings: the same as serve (the doctor checks them, then Slack and Zoho)
+DOCTOR_SETTINGS = """settings: the same as serve (the doctor checks them, then Slack, Redis if REDIS_URL is set, Zoho)
 exit status: 0 every check passed, 1 a check failed (missing or malformed settings included), 2 bad usage
 Zoho token requests made by the doctor count toward Zoho's 10 new tokens per 10 minutes."""
 
@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_parser("photo", help="fetch one record's photo from Zoho CRM into a file", add_help=False)
     doctor = modes.add_parser(
         "doctor", help="check the settings, Slack and Zoho of this deployment, each with the fix",
-        description="Check a deployment: settings, the Slack bot token and scopes, the Zoho token, data centre "
-                    "and scopes, the module list, and optionally one record's photo (nothing is uploaded).",
+        description="Check a deployment: settings, the Slack bot token and scopes, Redis (when REDIS_URL is set), "
+                    "the Zoho token, data centre and scopes, the module list, and optionally one record's photo "
+                    "(nothing is uploaded).",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=DOCTOR_SETTINGS,
     )
     doctor.add_argument("--record", nargs=2, metavar=("MODULE", "ID"), action=RecordArgument,
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="when the data centre refuses the Zoho client, ask others which one knows it (client "
                              "id and secret with a dummy refresh token): alone every one but cn; or keys such as "
                              "eu,in; or all")
+    doctor.add_argument("--dynos", type=dyno_count, metavar="N",
+                        help="how many dynos run the bot, for the Redis connection count (default 1)")
     demo = modes.add_parser(
         "demo", help="try the bot in a browser: a sample CRM and a Slack stand-in, no settings or network",
         description="Serve the real bot on 127.0.0.1 with a built-in sample Zoho CRM and a Slack stand-in page. "
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         if known.mode == "doctor":
             from bot.doctor import run
 
-            return run(known.record, find_dc=known.find_dc)
+            return run(known.record, find_dc=known.find_dc, dynos=known.dynos)
         if known.mode == "manifest":
             from bot import datacentres, manifest
 
@@ -177,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     from bot.workers import serve
 
     return serve()
+
+
+def dyno_count(typed: str) -> int:
+    """`--dynos N`: a whole number from 1 to 1000; anything else is bad usage (exit 2)."""
+    if not typed.isdigit() or not 1 <= int(typed) <= 1000:
+        raise argparse.ArgumentTypeError(f"{typed!r} is not a number of dynos (1 to 1000)")
+    return int(typed)
 
 
 class RecordArgument(argparse.Action):

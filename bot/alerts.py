@@ -4,7 +4,8 @@ A revoked Zoho token or a missing Slack scope fails every command until someone 
 meet it can only pass the message on. So each such failure is posted once to ADMIN_CHANNEL_ID (or,
 without it, written to the log as one line): what broke, since when, how many commands it has affected,
 and the fix (the catalogue's own words). The same failure is not repeated within an hour; the next
-success of the same kind of operation posts one "resolved" line.
+success of the same kind of operation posts one "resolved" line, also when it comes from a process that
+started after the failure (a restart once the admin fixed a config var) and the marks are in Redis.
 
 Alerting never delays or fails a command: `outcome()` only counts, and any post runs as a tracked task
 whose errors are logged. The marks ("failing since", "posted at") sit behind `AlertMarks` so a shared
@@ -126,7 +127,10 @@ class Alerts:
         self._spawn = spawn
         self._clock = clock
         self.repeat_after = repeat_after
-        self._maybe_open: set[str] = set()  # kinds this process has seen fail: successes elsewhere cost nothing
+        # Kinds that may have an open failure. At start every kind may: shared marks (Redis) outlive a restart, so
+        # the first success of each kind asks once whether a "resolved" line is owed; after that only kinds this
+        # process has seen fail are asked about, and other successes cost nothing.
+        self._maybe_open: set[str] = set(ADMIN_FAILURES.values())
 
     def outcome(self, code: Code) -> None:
         """Note one command's outcome; returns at once (the work, if any, runs as a tracked task)."""

@@ -335,6 +335,7 @@ class Settings:
     access: AccessSettings
     redis_url: Secret | None = None  # shared state for a fleet of processes; it carries the password
     redis_key_prefix: str = ""  # REDIS_KEY_PREFIX: shown in every key, before the deployment's hash
+    redis_max_connections: int = 4  # REDIS_MAX_CONNECTIONS: one process's connections, its subscription's included
 
 
 def _redis_url(env: Mapping[str, str], problems: list[str]) -> Secret | None:
@@ -360,6 +361,11 @@ def _redis_key_prefix(env: Mapping[str, str], problems: list[str]) -> str:
     return value
 
 
+def _redis_max_connections(env: Mapping[str, str], problems: list[str]) -> int:
+    """At least 2: one for commands and one for the Zoho-slot announcements' subscription."""
+    return _int_in_range(env, "REDIS_MAX_CONNECTIONS", 4, 2, 100, problems)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Everything the Slack bot needs; raises ConfigError naming every problem."""
     values = read_environment(env)
@@ -369,6 +375,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     access = _access(values, problems)
     redis_url = _redis_url(values, problems)
     key_prefix = _redis_key_prefix(values, problems)
+    max_connections = _redis_max_connections(values, problems)
     if problems:
         raise ConfigError(problems)
-    return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url, redis_key_prefix=key_prefix)
+    return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url, redis_key_prefix=key_prefix,
+                    redis_max_connections=max_connections)

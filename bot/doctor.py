@@ -14,20 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import re
+import statistics
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TextIO
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
+from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, RedisError, ResponseError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import datacentres, messages, scopes
 from bot.codes import Code
 from bot.config import ConfigError, Secret, Settings, ZohoSettings, load_settings, read_environment
 from bot.datacentres import DataCentre
+from bot.shared import SharedStore, namespace
 from bot.slack.client import build_client
+from bot.workers import plan_workers, web_concurrency
 from bot.zoho import ModuleProblem, NoPhoto, TokenError, ZohoClient, ZohoError
 from bot.zoho import errors as zerr
 from bot.zoho.client import DEFAULT_TIMEOUT
@@ -43,6 +50,10 @@ FIND_DC_ALL = "all"
 # Asked only when named (issue 15): sending the client id and secret into China is the admin's choice, never a
 # default.
 CHINA = "cn"
+PINGS = 5  # Redis round trips timed (after one that opens the connection); the median is shown
+# Old and new dynos overlap during a restart or deploy (the old ones finish within 30 s of SIGTERM while the new
+# ones start), and a one-off dyno such as this doctor's own connection comes on top.
+OVERLAP, ONE_OFF = 2, 1
 
 
 def pick_data_centres(value: str | None, keys: Sequence[str]) -> tuple[str, ...]:
@@ -95,9 +106,11 @@ def run(
     out: TextIO | None = None,
     data_centres: Sequence[DataCentre] | None = None,
     find_dc: Sequence[str] | None = None,
+    dynos: int | None = None,
 ) -> int:
     """Run every check once; the exit status (0 all passed, 1 something failed). `find_dc`: the keys of the data
-    centres to ask which one knows the client when the configured one refuses it (None: ask none)."""
+    centres to ask which one knows the client when the configured one refuses it (None: ask none). `dynos`: how
+    many dynos run the bot, for the Redis connection count (None: one, and the line says how to count more)."""
     report = Report(out or sys.stdout)
     values = read_environment(env)
     try:
@@ -112,14 +125,15 @@ def run(
                bot_tail=tail(settings.slack.bot_token.reveal()), client_id=zoho.client_id,
                refresh_tail=tail(zoho.refresh_token.reveal()), dc=zoho.dc)
     table = datacentres.DATA_CENTRES if data_centres is None else data_centres
-    asyncio.run(_checks(settings, values, record, report, table, find_dc))
+    asyncio.run(_checks(settings, values, record, report, table, find_dc, dynos))
     report.summary()
     return 1 if report.failed else 0
 
 
 async def _checks(settings: Settings, env: Mapping[str, str], record: tuple[str, str] | None, report: Report,
-                  table: Sequence[DataCentre], find_dc: Sequence[str] | None) -> None:
+                  table: Sequence[DataCentre], find_dc: Sequence[str] | None, dynos: int | None) -> None:
     await check_slack(settings, report)
+    await check_redis(settings, env, report, dynos)
     require_crm_user = settings.access.require_crm_user
     async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
         client = ZohoClient(settings.zoho, http=http)
@@ -156,6 +170,77 @@ async def check_slack(settings: Settings, report: Report) -> None:
         else:
             report.add("slack_scopes_ok", count=len(scopes.SLACK_BOT_SCOPES))
     report.add("slack_channels", None)
+
+
+async def check_redis(settings: Settings, env: Mapping[str, str], report: Report, dynos: int | None) -> None:
+    """With REDIS_URL: the server answers (through the bot's own SharedStore, TLS options included), its version
+    and round trip, and whether its `maxclients` holds every process's REDIS_MAX_CONNECTIONS. Never shows the
+    URL's password: the address is its host and port."""
+    if settings.redis_url is None:
+        return
+    url = urlsplit(settings.redis_url.reveal())
+    where = {"where": f"{url.hostname}:{url.port or 6379}", "tls": "TLS" if url.scheme == "rediss" else "no TLS"}
+    store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix),
+                        max_connections=settings.redis_max_connections)
+    try:
+        try:
+            rtt = await _round_trip(store.redis)
+        except AuthenticationError as exc:
+            report.add("redis_refused", False, error=type(exc).__name__, **where)
+            return
+        except (RedisError, OSError) as exc:
+            report.add("redis_unreachable", False, error=type(exc).__name__, **where)
+            return
+        info = await _refusable(store.redis.info())
+        report.add("redis_ok", version=info.get("redis_version", "unknown"), rtt=f"{rtt * 1000:.1f}", **where)
+        maxclients = info.get("maxclients")  # INFO has it since Redis 7; CONFIG GET (which Heroku may refuse) before
+        if maxclients is None:
+            config = await _refusable(store.redis.config_get("maxclients"))
+            maxclients = next((v for k, v in config.items() if _text(k) == "maxclients"), None)
+        _check_connections(settings, env, report, dynos, maxclients, info.get("connected_clients", "?"))
+    finally:
+        await store.aclose()
+
+
+async def _round_trip(redis: Redis) -> float:
+    """Seconds for one PING, the median of PINGS after the first (which opens the connection)."""
+    await redis.ping()
+    times = []
+    for _ in range(PINGS):
+        started = time.perf_counter()
+        await redis.ping()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def _refusable(command: Any) -> dict[Any, Any]:
+    """A command's answer, or {} when the server refuses it (renamed or disabled, as hosted Redis does)."""
+    try:
+        answer = await command
+    except ResponseError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_connections(settings: Settings, env: Mapping[str, str], report: Report, dynos: int | None,
+                       maxclients: object, connected: object) -> None:
+    """Every process's bound, twice during a restart or deploy, plus a one-off, against the server's limit."""
+    workers = plan_workers(web_concurrency(env, []), True, settings.slack.socket_mode).count
+    bound = settings.redis_max_connections
+    running = (dynos or 1) * workers * bound
+    needed = OVERLAP * running + ONE_OFF
+    counted = {"dynos": dynos or 1, "workers": workers, "bound": bound, "running": running, "needed": needed,
+               "connected": _text(connected), "dynos_hint": "" if dynos else " (one dyno counted: --dynos N counts N)"}
+    if maxclients is None:
+        report.add("redis_maxclients_unknown", None, **counted)
+    elif needed <= int(_text(maxclients)):
+        report.add("redis_clients_ok", maxclients=_text(maxclients), **counted)
+    else:
+        report.add("redis_clients_short", False, maxclients=_text(maxclients), **counted)
 
 
 def _dc_name(settings: ZohoSettings, table: Sequence[DataCentre]) -> str:

@@ -705,6 +705,34 @@ DOCTOR_WORDS: dict[str, tuple[str, str, str]] = {
     "photo_ok": ("Photo: {module} {record_id} is {size} bytes of {content_type} ({filename}); nothing was uploaded",
                  "", ""),
     "photo_failed": ("Photo: {module} {record_id} could not be fetched ({code})", "{what}", "{todo}"),
+    "redis_ok": ("Redis: {where} answers ({tls}, version {version}, round trip {rtt} ms)", "", ""),
+    "redis_unreachable": ("Redis: no answer from {where} ({error})",
+                          "REDIS_URL names a server crmphoto cannot reach: it is stopped, the address is out of date, "
+                          "or the network is in the way. Each bot process would then keep its own limits and budget.",
+                          "Check REDIS_URL (the Key-Value Store add-on sets it: heroku config:get REDIS_URL) and that "
+                          "the add-on is running, then run the doctor again."),
+    "redis_refused": ("Redis: {where} refused the password in REDIS_URL ({error})",
+                      "The password in REDIS_URL is wrong or has been changed on the server.",
+                      "Set REDIS_URL to the add-on's current value (heroku config:get REDIS_URL shows it; Heroku "
+                      "updates it when the credentials change), then run the doctor again."),
+    "redis_clients_ok": ("Redis: up to {needed} of the {maxclients} connections the server allows: {dynos} dyno(s) × "
+                         "{workers} process(es) × REDIS_MAX_CONNECTIONS {bound} = {running}, twice that while old and "
+                         "new dynos overlap in a restart or deploy, plus 1 for a one-off like this doctor; "
+                         "{connected} open now{dynos_hint}", "", ""),
+    "redis_clients_short": ("Redis: up to {needed} connections needed, the server allows {maxclients}",
+                            "{dynos} dyno(s) × {workers} process(es) × REDIS_MAX_CONNECTIONS {bound} = {running} "
+                            "while running, twice that while old and new dynos overlap in a restart or deploy, plus 1 "
+                            "for a one-off{dynos_hint}. Past the limit Redis turns connections away, and the "
+                            "processes left out keep their own limits, budget and Zoho cap.",
+                            "Lower REDIS_MAX_CONNECTIONS (2 at least) or WEB_CONCURRENCY, run fewer dynos, or move "
+                            "to a plan with more connections (docs/configuration.md, 'Redis connections on "
+                            "Heroku'), then run the doctor again."),
+    "redis_maxclients_unknown": ("Redis: the server does not say how many connections it allows (CONFIG GET refused, "
+                                 "no maxclients in INFO). crmphoto needs up to {needed}: {dynos} dyno(s) × {workers} "
+                                 "process(es) × REDIS_MAX_CONNECTIONS {bound} = {running}, twice that during a "
+                                 "restart or deploy, plus 1 for a one-off{dynos_hint}. Heroku Key-Value Store plans "
+                                 "allow: mini 20, premium-0 40, premium-1 80, premium-2 200, premium-3 400, "
+                                 "premium-5 1,000.", "", ""),
     "all_ok": ("All checks passed.", "", ""),
     "some_failed": ("{failed} check(s) failed: fix the ✗ lines above, then run the doctor again.", "", ""),
 }

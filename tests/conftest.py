@@ -78,3 +78,6 @@ def make_client(fake: FakeZoho, timeout: float | None = None, **overrides: objec
 # In-process bot fixtures (`fakes`, `make_bot`), shared by the listener and lookup tests; imported last
 # because tests.inprocess uses FAST_RETRY from here.
 from tests.inprocess import fakes, make_bot  # noqa: E402, F401
+
+# A real redis-server (`redis_server`) and SharedStores on it (`stores`), for the tests marked `redis`.
+from tests.redis_server import redis_server, stores  # noqa: E402, F401

@@ -9,13 +9,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
 from bot.fakes.harness import free_port
+from bot.shared import SharedStore
 
 BINARY = shutil.which("redis-server")
 NAMESPACE = "crmphoto:tests:"  # what bot.shared.store.namespace gives a deployment, for tests with no settings
@@ -24,10 +25,12 @@ NAMESPACE = "crmphoto:tests:"  # what bot.shared.store.namespace gives a deploym
 class RedisServer:
     """`redis-server` as a subprocess; `stop()` and `start()` again on the same port (an outage and a return)."""
 
-    def __init__(self, data_dir: Path, extra: list[str] | None = None, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, extra: list[str] | None = None, port: int | None = None,
+                 password: str | None = None) -> None:
         self.port = port or free_port()
         self.data_dir = data_dir
-        self.extra = extra or []
+        self.password = password  # --requirepass
+        self.extra = [*(["--requirepass", password] if password else []), *(extra or [])]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,11 +54,11 @@ class RedisServer:
         raise RuntimeError("redis-server did not start in 10 s")
 
     def ping(self) -> bool:
-        with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1) as client:
+        with redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=1) as client:
             return bool(client.ping())
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=2)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -73,3 +76,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., SharedStore]]:
+    """`stores(**options)`: a SharedStore on the test's server (one per bot process played), closed at the end."""
+    made: list[SharedStore] = []
+
+    def make(**options: object) -> SharedStore:
+        made.append(SharedStore(redis_server.url, namespace=NAMESPACE, **options))  # type: ignore[arg-type]
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.aclose()

@@ -10,31 +10,18 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
 from bot.shared import SharedStore
 from bot.shared.lease import HANDOFFS, FleetSlots
 from tests.clock import Clock
-from tests.redis_server import NAMESPACE, RedisServer, redis_server  # noqa: F401
+from tests.redis_server import RedisServer, redis_server  # noqa: F401
 from tests.waiting import until
 
 pytestmark = pytest.mark.redis
 NO_POLL = 30.0  # seconds: longer than any test here waits
-
-
-@pytest.fixture
-async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., SharedStore]]:  # noqa: F811
-    made: list[SharedStore] = []
-
-    def make(**options: object) -> SharedStore:
-        made.append(SharedStore(redis_server.url, namespace=NAMESPACE, **options))  # type: ignore[arg-type]
-        return made[-1]
-
-    yield make
-    for store in made:
-        await store.aclose()
 
 
 def script_runs(server: RedisServer) -> int:
@@ -114,15 +101,24 @@ async def test_a_lease_freed_in_a_process_goes_straight_to_its_next_call(stores)
 async def test_a_busy_process_cannot_keep_the_slots_from_a_waiting_one(stores) -> None:
     busy, other = FleetSlots(stores(), 1, poll=NO_POLL), FleetSlots(stores(), 1, poll=NO_POLL)
     done: list[str] = []
+    inside, go_on = asyncio.Event(), asyncio.Event()  # the first call holds the slot until every other call waits
 
-    async def call(slots: FleetSlots, name: str) -> None:
+    async def call(slots: FleetSlots, name: str, first: bool = False) -> None:
         async with slots.slot():
-            await asyncio.sleep(0.005)
+            if first:
+                inside.set()
+                await go_on.wait()
+            else:
+                await asyncio.sleep(0.005)
         done.append(name)
 
-    calls = [asyncio.create_task(call(busy, "busy")) for _ in range(30)]
+    calls = [asyncio.create_task(call(busy, "busy", first=True))]
+    await inside.wait()
+    calls += [asyncio.create_task(call(busy, "busy")) for _ in range(29)]
     await until(lambda: busy.waiting == 29)
     calls.append(asyncio.create_task(call(other, "other")))
+    await until(lambda: other.waiting == 1)
+    go_on.set()
     await asyncio.wait_for(asyncio.gather(*calls), 20)
     # busy was queued first, so it keeps the lease once more after its first 1 + HANDOFFS calls; then it
     # is behind `other` in the fleet's queue.

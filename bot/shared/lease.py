@@ -272,7 +272,7 @@ class FleetSlots:
 
         async def op(redis: Redis) -> PubSub:
             self.round_trips += 1
-            pubsub = redis.pubsub()
+            pubsub = self._store.pubsub()  # its own connection, within REDIS_MAX_CONNECTIONS
             try:
                 await pubsub.subscribe(self._channel)
                 # Wait for Redis's confirmation: a release after it is certain to be announced to us.
@@ -291,7 +291,8 @@ class FleetSlots:
     async def _listen(self, pubsub: PubSub) -> None:
         try:
             while True:
-                message = await pubsub.get_message(timeout=None)
+                # Wakes every health_every seconds of quiet, so redis-py sends its PING: no read timeout ends it.
+                message = await pubsub.get_message(timeout=self._store.health_every)
                 if message is not None and message.get("type") == "message":
                     self._announced.set()
         except Exception as exc:  # noqa: BLE001 - Redis went away: the next wait subscribes again

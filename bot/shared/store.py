@@ -6,6 +6,13 @@ PROBE_EVERY seconds, and the first answer after that rejoins the shared state (o
 
 Every key (and the Pub/Sub channel) lives under the deployment's namespace (`namespace`): staging and
 production, or two Zoho orgs, sharing one Redis never see each other's token, module list, budgets or marks.
+
+A process opens at most REDIS_MAX_CONNECTIONS connections, because a Heroku Key-Value Store plan counts every
+connection of every dyno (mini allows 20): one is kept for the Zoho-slot announcements' subscription and the rest
+form a BlockingConnectionPool for commands. In a burst a command waits up to its timeout for a pooled connection
+rather than opening another (unbounded, two processes opened 148 for a burst of 150 commands); one that gets none
+in time falls back to memory like any other Redis failure. The subscription's connection has no read timeout (it
+is quiet until a slot is freed) and shows it is alive with a PING every HEALTH_EVERY seconds instead.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SOCKET_TIMEOUT = 1.0  # seconds: a command must not wait long for a helper (Redis answers in ~1 ms)
 PROBE_EVERY = 3.0  # seconds between tries while Redis is down
+MAX_CONNECTIONS = 4  # REDIS_MAX_CONNECTIONS: this process's connections in all, the subscription's included
+HEALTH_EVERY = 15.0  # seconds between the quiet subscription's PINGs (a dead connection shows at the next one)
 PREFIX = "crmphoto:"
 HASH_CHARS = 16  # hex characters of SHA-256 kept in the namespace: 64 bits
 
@@ -49,23 +59,33 @@ def namespace(zoho: ZohoSettings, key_prefix: str = "") -> str:
 class SharedStore:
     """One Redis client per process; `run` gives Redis's answer or, on any failure, the fallback's.
 
-    `key` builds every key under this deployment's `namespace`.
+    `key` builds every key under this deployment's `namespace`; `pubsub` gives the one subscription its own
+    connection. Both stay within `max_connections` (REDIS_MAX_CONNECTIONS).
     """
 
     def __init__(self, url: str, *, namespace: str, timeout: float = SOCKET_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS, health_every: float = HEALTH_EVERY,
                  probe_every: float = PROBE_EVERY, clock: Callable[[], float] = time.monotonic) -> None:
         if not namespace.startswith(PREFIX) or not namespace.endswith(":"):
             raise ValueError(f"a namespace looks like {PREFIX}<hash>: (see bot.shared.store.namespace)")
+        if max_connections < 2:
+            raise ValueError("a process needs 2 Redis connections at least: commands and the subscription")
         self.namespace = namespace
-        options: dict[str, Any] = {}
+        self.health_every = health_every
+        options: dict[str, Any] = {"socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0),
+                                   "retry_on_timeout": False}
         if url.startswith("rediss://"):
             # Heroku Key-Value Store's certificate is self-signed (FACTS.md): no verification, so no hostname check
             # either (newer redis-py turns ssl_check_hostname on by default).
             options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
-        self.redis: Redis = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False, **options,
-        )
+        # `timeout` bounds both the wait for a pooled connection and each command's read.
+        self._commands = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections - 1, timeout=timeout, socket_timeout=timeout, **options)
+        self.redis: Redis = Redis(connection_pool=self._commands)
+        self._subscription = BlockingConnectionPool.from_url(
+            url, max_connections=1, timeout=timeout, socket_timeout=None, health_check_interval=health_every,
+            **options)
+        self._subscriber = Redis(connection_pool=self._subscription)
         self._probe_every = probe_every
         self._clock = clock
         self._down = False
@@ -111,8 +131,17 @@ class SharedStore:
             log.warning("shared state: Redis is unavailable (%s); this process uses its own memory until it "
                         "answers again", type(exc).__name__)
 
+    def pubsub(self) -> PubSub:
+        """A Pub/Sub on the one connection kept for it: no read timeout; a PING every `health_every` seconds
+        while the caller reads with that timeout. A second one at once waits for the first like a command."""
+        return self._subscriber.pubsub()
+
     async def aclose(self) -> None:
         await self.redis.aclose()
+        await self._subscriber.aclose()
+        for pool in (self._commands, self._subscription):
+            with contextlib.suppress(RedisError, OSError):
+                await pool.disconnect()
 
 
 async def constant(value: T) -> T:

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.limits import Budget, DailyBudget, RateLimiter, SlidingWindowLimiter
 from bot.pipeline import Pipeline, Timing
 from bot.shared import SharedStore, namespace
+from bot.shared.clicks import Clicks, MemoryClicks, SharedClicks
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
 from bot.shared.sharing import SharedSharingCache
@@ -92,16 +93,18 @@ def create_app(
     limiter: RateLimiter = SlidingWindowLimiter(access.user_rate_per_minute)
     marks = None
     sharing = None
+    clicks: Clicks = MemoryClicks()
     if settings.redis_url is not None:
-        store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix))
+        store = SharedStore(settings.redis_url.reveal(), namespace=namespace(settings.zoho, settings.redis_key_prefix),
+                            max_connections=settings.redis_max_connections)
         zoho.share(store)
         budget = SharedBudget(store, DailyBudget(access.daily_zoho_budget))
         limiter = SharedRateLimiter(store, SlidingWindowLimiter(access.user_rate_per_minute))
         marks = SharedMarks(store)
         sharing = SharedSharingCache(store, MemorySharingCache())
-        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency, "
-                 "conversations' sharing), keys "
-                 "under %s", store.namespace)
+        clicks = SharedClicks(store)
+        log.info("shared state: Redis (token, module list, limits, budget, alert marks, Zoho concurrency, share "
+                 "clicks, conversations' sharing), keys under %s", store.namespace)
     directory = SlackDirectory(client, sharing=sharing)
     pipeline = Pipeline(
         zoho,
@@ -116,5 +119,5 @@ def create_app(
         alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert"), marks),
     )
     app.error(reject_malformed)
-    listeners.register(app, pipeline, background, Unfurler(client), directory)
+    listeners.register(app, pipeline, background, Unfurler(client), directory, clicks)
     return app

@@ -7,9 +7,8 @@ in the channel or a private explanation, delivered through Slack by the destinat
 
 from __future__ import annotations
 
+import json
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -18,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.background import Background
 from bot.pipeline import Ack, Asker, Pipeline
+from bot.shared.clicks import Clicks, MemoryClicks
 from bot.slack.choices import ACTION_ID, parse_choice_value
 from bot.slack.directory import SlackDirectory
 from bot.slack.replies import QuietReplier, SlackReplier, explanation_ack
@@ -58,26 +58,21 @@ class PhotoCommand:
 class ShareChoice:
     """Handles a click on "Share photo" in a list of matches: the same pipeline as a command, for that record.
 
-    A second click on the same button within a minute (a double-click, or Slack re-sending) shares nothing more.
+    A second click on the same button within a minute (a double-click, or Slack re-sending) shares nothing more,
+    whichever process it reaches when `clicks` is shared (Redis).
     """
 
     ONCE_WITHIN = 60.0
 
-    def __init__(self, pipeline: Pipeline, background: Background, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, pipeline: Pipeline, background: Background, clicks: Clicks | None = None) -> None:
         self.pipeline = pipeline
         self.background = background
-        self._clock = clock
-        self._recent: dict[tuple[str, str, str], float] = {}
+        self.clicks: Clicks = clicks or MemoryClicks()
 
-    def _first_click(self, body: dict[str, Any], value: str) -> bool:
-        now = self._clock()
-        self._recent = {k: t for k, t in self._recent.items() if now - t < self.ONCE_WITHIN}
+    async def _first_click(self, body: dict[str, Any], value: str) -> bool:
         container = body.get("container") if isinstance(body.get("container"), dict) else {}
-        key = (_id(body.get("user")), str(container.get("message_ts") or ""), value)
-        if key in self._recent:
-            return False
-        self._recent[key] = now
-        return True
+        key = json.dumps([_id(body.get("user")), str(container.get("message_ts") or ""), value])
+        return await self.clicks.first(key, self.ONCE_WITHIN)
 
     async def __call__(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
@@ -89,7 +84,7 @@ class ShareChoice:
         if parsed is None:
             log.warning("a share click with a value crmphoto did not make; ignored")
             return
-        if not self._first_click(body, str(action.get("value"))):
+        if not await self._first_click(body, str(action.get("value"))):
             log.info("a repeated click on the same Share photo button; already being shared")
             return
         self.background.spawn(self.share(parsed, body, respond, client))
@@ -169,10 +164,10 @@ def _id(part: object) -> str:
 
 
 def register(app: AsyncApp, pipeline: Pipeline, background: Background, unfurler: Unfurler,
-             directory: SlackDirectory) -> None:
+             directory: SlackDirectory, clicks: Clicks | None = None) -> None:
     """Wire the slash command, the "Share photo" button, link unfurls and sharing changes; one handler each."""
     app.command(messages.COMMAND)(PhotoCommand(pipeline, background))
-    app.action(ACTION_ID)(ShareChoice(pipeline, background))
+    app.action(ACTION_ID)(ShareChoice(pipeline, background, clicks))
     app.event("link_shared")(LinkShared(pipeline, background, unfurler))
     sharing_changed = SharingChanged(directory)
     app.event("channel_shared")(sharing_changed)
