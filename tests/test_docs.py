@@ -11,7 +11,7 @@ import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 
 from bot import config, datacentres, messages, scopes
 from bot.config import ConfigError, load_settings
+from bot.records import SearchKind
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -293,21 +294,27 @@ def test_docs_data_centres_match_config() -> None:
 
 # --- (e) The quick start and .ci/run ---------------------------------------------------------------
 
-def quick_start_commands(readme: str) -> list[str]:
-    """The README's two commands: set up and try the demo, and set up and run the tests."""
-    blocks = fenced_blocks(section(readme, "Try it in one minute")) + fenced_blocks(section(readme, "Run the tests"))
-    assert len(blocks) == 2, "one command to try it, one to test it"
-    for block in blocks:
-        assert len(block.strip().splitlines()) == 1, f"not one line: {block!r}"
-    return [b.strip() for b in blocks]
+def try_it_lines(readme: str) -> list[str]:
+    """The lines of "Try it in one minute"'s one code block: the install line, then the demo."""
+    blocks = fenced_blocks(section(readme, "Try it in one minute"))
+    assert len(blocks) == 1, "one code block to try it"
+    return [line.strip() for line in blocks[0].strip().splitlines()]
+
+
+def readme_test_command(readme: str) -> str:
+    """The one line of "Run the tests": set up, then pytest."""
+    blocks = fenced_blocks(section(readme, "Run the tests"))
+    assert len(blocks) == 1 and len(blocks[0].strip().splitlines()) == 1, "one command, on one line, to test it"
+    return blocks[0].strip()
 
 
 def test_quick_start_commands(readme: str) -> None:
-    run, test = (c.split(" && ") for c in quick_start_commands(readme))
-    assert run[:-1] == test[:-1], "both commands set up the environment the same way"
+    install, demo = try_it_lines(readme)
+    test = readme_test_command(readme).split(" && ")
+    assert install.split(" && ") == test[:-1], "trying it and testing it set up the environment the same way"
     assert "pip install -e '.[dev]'" in test
     assert test[-1] == "pytest"
-    assert run[-1] == "python -m bot demo"
+    assert demo == "python -m bot demo"
 
 
 def test_ci_runs_the_readme_test_command(readme: str) -> None:
@@ -315,7 +322,7 @@ def test_ci_runs_the_readme_test_command(readme: str) -> None:
     assert script.stat().st_mode & stat.S_IXUSR, ".ci/run must be executable"
     text = script.read_text(encoding="utf-8")
     assert "set -euo pipefail" in text
-    test = quick_start_commands(readme)[1].split(" && ")
+    test = readme_test_command(readme).split(" && ")
     venv, install, pytest_step = test[0], test[2], test[-1]
     assert venv.startswith("python3 -m venv") and re.search(r"^run \"\$PYTHON\" -m venv ", text, re.MULTILINE)
     assert 'PYTHON="${PYTHON:-python3}"' in text
@@ -333,3 +340,121 @@ def test_docs_hold_no_real_looking_tokens() -> None:
         text = (ROOT / name).read_text(encoding="utf-8")
         assert not live_token.search(text), f"{name} contains something that looks like a real token"
 
+
+
+# --- (f) The path to a first photo (issue 17) ----------------------------------------------------------------------
+
+HEROKU_PATH = "From zero to a first photo on Heroku"
+# What the steps run, in the one order that works: the Slack app (made in setup) checks its events address, and the
+# bot answers that check only once it runs with the app's signing secret (FACTS.md, "Creating an app from a
+# manifest"): so setup, then deploy, then Retry; the doctor and the first photo last.
+PATH_MARKERS = ("data centre", "heroku create", "python -m bot setup --heroku-app", "git push heroku main", "Retry",
+                "heroku run python -m bot doctor", "/invite @crmphoto")
+MINUTES_GOAL = 15
+STEP = re.compile(r"^(\d+)\. \*\*(.+?)\*\* \((\d+) min\)(.*?)(?=^\d+\. \*\*|^\S|\Z)", re.MULTILINE | re.DOTALL)
+ADMIN_ROW = re.compile(r"^\| (\d+)\. (.+?) \| (\d+) min \|", re.MULTILINE)
+
+
+def heroku_steps(readme: str) -> list[tuple[int, str, int]]:
+    """The README's numbered steps: (number, title and text, minutes)."""
+    return [(int(m.group(1)), m.group(2) + m.group(4), int(m.group(3)))
+            for m in STEP.finditer(section(readme, HEROKU_PATH))]
+
+
+def step_of(steps: list[tuple[int, str, int]], marker: str) -> int:
+    found = [number for number, text, _ in steps if marker in text]
+    assert found, f"no step of the path says {marker!r}"
+    return found[0]
+
+
+def test_try_it_comes_right_under_the_first_paragraph(readme: str) -> None:
+    title, _, rest = readme.partition("\n")
+    assert title.startswith("# ")
+    intro, _, after = rest.partition("\n## ")
+    assert after.startswith("Try it in one minute\n"), "the first section is the one-minute try"
+    assert len([p for p in intro.strip().split("\n\n") if p.strip()]) == 1, "one paragraph before it"
+    try_it = section(readme, "Try it in one minute")
+    assert "Leave it running and open the address it prints" in " ".join(try_it.split())
+    later = after.partition("\n## ")[2]
+    assert "![" not in intro + try_it and "![" in later, "the screenshots come after it"
+    assert "| lookup | calls |" in later and "self client" in later, "so do the lookup costs and the security summary"
+
+
+def test_the_heroku_path_runs_in_an_order_that_works_and_says_how_long(readme: str) -> None:
+    steps = heroku_steps(readme)
+    assert [number for number, _, _ in steps] == list(range(1, len(steps) + 1))
+    places = [step_of(steps, marker) for marker in PATH_MARKERS]
+    assert places == sorted(places) and len(set(places)) == len(places), f"steps out of order: {places}"
+    total = sum(minutes for _, _, minutes in steps)
+    assert total <= MINUTES_GOAL
+    text = " ".join(section(readme, HEROKU_PATH).split())
+    assert f"About {total} minutes" in text, "the path's announced time is the sum of its steps"
+    before = text.split("1. **")[0]
+    for need in ("heroku login", "Basic", "Eco", "install apps", "3 seconds"):
+        assert need in before, f"the prerequisites don't mention {need!r}"
+
+
+def test_the_admin_guide_has_the_same_path_with_the_same_times(readme: str) -> None:
+    rows = [(int(m.group(1)), m.group(2), int(m.group(3))) for m in ADMIN_ROW.finditer(doc("admin.md"))]
+    steps = heroku_steps(readme)
+    assert [(n, minutes) for n, _, minutes in rows] == [(n, minutes) for n, _, minutes in steps]
+    assert [step_of(rows, marker) for marker in PATH_MARKERS] == [step_of(steps, marker) for marker in PATH_MARKERS]
+
+
+def documents() -> dict[str, str]:
+    names = ["README.md", "app.json", ".env.example", "manifest.yml", *(f"docs/{p.name}" for p in
+                                                                     sorted((ROOT / "docs").glob("*.md")))]
+    return {name: (ROOT / name).read_text(encoding="utf-8") for name in names}
+
+
+def test_no_heroku_button_without_the_projects_real_repository(app_json: dict[str, Any]) -> None:
+    """A Button needs app.json's `repository` to be the project's public address (FACTS.md: without `template`
+    Heroku relies on the Referer, which private repositories do not send); none is known, so no Button."""
+    mentions = [name for name, text in documents().items()
+                if re.search(r"Heroku Button|heroku\.com/deploy|the Button", text, re.IGNORECASE)]
+    repository = app_json.get("repository")
+    if repository is None:
+        assert mentions == [], f"a Heroku Button is mentioned without a repository to deploy: {mentions}"
+    else:
+        assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repository)
+        assert not re.search(r"your|example|org/", repository, re.IGNORECASE), f"a placeholder: {repository}"
+
+
+def test_every_zoho_scope_list_keeps_search_org_and_the_module_list() -> None:
+    """Copying any scope list the documents show gives a token that searches and links: none silently drops
+    search by email, phone or name, or the CRM link."""
+    needed = [scopes.ZOHO_MODULES_SCOPE, scopes.ZOHO_SEARCH_SCOPE, scopes.ZOHO_ORG_SCOPE]
+    lists = {(name, m.group(0)) for name, text in documents().items()
+             for m in re.finditer(r"Zoho\w+\.[\w.{}]+(?:,Zoho\w+\.[\w.{}]+)+", text)}
+    assert any(name == "docs/zoho.md" for name, _ in lists)
+    for name, listed in lists:
+        assert scopes.zoho_missing(listed.split(","), needed) == [], f"{name}: {listed} drops a scope"
+    block = re.search(r"^\s*```\n\s*(\S+)\n\s*```", section(doc("zoho.md"), "3. Generate a grant code"), re.MULTILINE)
+    assert block and block.group(1) == scopes.zoho_grant_scopes(require_crm_user=False), "not the string setup shows"
+
+
+def test_every_table_renders_as_one_table() -> None:
+    """A row cut off from its header by a paragraph shows as text, not as part of the table."""
+    for name, text in documents().items():
+        if not name.endswith(".md"):
+            continue
+        lines = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL).splitlines()
+        run: list[str] = []
+        for line in [*lines, ""]:
+            if line.startswith("|"):
+                run.append(line)
+                continue
+            if run:
+                assert len(run) >= 2 and re.fullmatch(r"\|(?:\s*:?-+:?\s*\|)+", run[1].strip()), (
+                    f"{name}: table rows without a header: {run[0][:60]}")
+            run = []
+
+
+LOOKUP_WORDS = {"email": "An email address", "phone": "A phone number", "word": "A name"}
+
+
+def test_what_people_can_type_names_every_lookup(readme: str) -> None:
+    bullets = [line for line in section(readme, "What people can type").splitlines() if line.startswith("- ")]
+    kinds = [LOOKUP_WORDS[kind] for kind in get_args(SearchKind)]
+    for words in [*kinds, "a module, then a record id", "A record link", "`help`"]:
+        assert any(words in bullet for bullet in bullets), f"What people can type doesn't mention {words!r}"
