@@ -226,7 +226,7 @@ class Pipeline:
         blank = Ticket(ref, asker, PhotoRequest("", ""), started)
         if isinstance(parsed, HelpRequest):
             blank.audit(outcome="help")
-            return Ack(messages.help_text(self.zoho.modules.photo_modules()), ref)
+            return Ack(messages.help_text(self.zoho.modules.photo_modules(), self.search_modules), ref)
         if isinstance(parsed, BadInput):
             blank.audit(outcome="bad_input", code=parsed.problem)
             return Ack(messages.input_hint(parsed.problem, parsed.detail), ref)
