@@ -489,15 +489,22 @@ def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: s
 
 def _plain(text: str) -> str:
     """A title is plain text: no line breaks or control characters from a CRM field."""
-    return "".join(ch for ch in text if ch.isprintable()).strip() or "Photo"
+    return _printable(text) or "Photo"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
 def searching(label: str) -> str:
     return f":mag: Looking for *{escape(label)}* in Zoho CRM…"
 
 
-def sharing(module: str, record_id: str) -> str:
-    return f":hourglass_flowing_sand: Sharing the photo of {record_name(module, record_id)}…"
+def sharing(module: str, record_id: str, name: str = "") -> str:
+    """After a click on "Share photo": the person by the name the list showed, else the module and id."""
+    shown = _printable(name)
+    who = f"*{escape(shown)}*" if shown else record_name(module, record_id)
+    return f":hourglass_flowing_sand: Sharing the photo of {who}…"
 
 
 def searched(value: str, modules: list[str]) -> str:
