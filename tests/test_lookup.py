@@ -107,20 +107,17 @@ async def test_a_button_from_before_names_were_carried_still_shares(make_bot: Bo
 
 async def test_the_name_after_a_click_is_escaped(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    for i in range(2):
-        bot.zoho.add_record("Contacts", f"72000000{i}", Record(fields=person("<!channel> & Co", f"c{i}@acme.com")))
-    _, name = await bot.command("Contacts Co")
-    await bot.settle()
-    clicked = await click(bot, buttons(bot.replies(name)[0])[0]["value"])
+    value = await two_janes_listed(bot, "<!channel> & Co", typed="Contacts Co")
+    clicked = await click(bot, value)
     await bot.settle()
     assert bot.replies(clicked)[0]["text"].endswith("Sharing the photo of *&lt;!channel&gt; &amp; Co*…")
 
 
-async def two_janes_listed(bot: Bot) -> str:
-    """Ask for `Jane Doe` with two of them in Contacts; the first button's value."""
+async def two_janes_listed(bot: Bot, called: str = "Jane Doe", typed: str = "Jane Doe") -> str:
+    """Ask for `Jane Doe` (`typed`) with two of them (`called`) in Contacts; the first button's value."""
     for i in range(2):
-        bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person("Jane Doe", f"j{i}@acme.com")))
-    _, name = await bot.command("Jane Doe")
+        bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person(called, f"j{i}@acme.com")))
+    _, name = await bot.command(typed)
     await bot.settle()
     return buttons(bot.replies(name)[0])[0]["value"]
 
