@@ -3,9 +3,13 @@ JSON endpoints as the browser does; plus the safe rendering of Slack text and th
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import struct
+import subprocess
+import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -199,10 +203,53 @@ def test_a_port_in_use_is_reported_and_no_address_is_offered() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         running = DemoProcess(port=taken.getsockname()[1])
-        with pytest.raises(RuntimeError, match="address already in use") as failed:
+        with pytest.raises(RuntimeError, match="is in use") as failed:
             running.start()
         running.__exit__()
     assert "open http" not in str(failed.value)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_busy_port_exits_at_once_naming_a_free_port_to_try(flag: bool) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ZOHO_"))}, "PORT": str(port)}
+        args = ["--port", str(port)] if flag else []
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "bot", "demo", *args], env=env, capture_output=True, text=True,
+                              timeout=60, cwd=tempfile.gettempdir())
+        took = time.monotonic() - started
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr + done.stdout and done.stdout == ""
+    said = re.fullmatch(rf"port {port} is in use: try `python -m bot demo --port ([0-9]+)`\n", done.stderr)
+    assert said, done.stderr
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", int(said.group(1))))  # the port it offers was free
+    assert took < 30, took  # before the sample CRM and Slack stand-in start, not after a timeout
+
+
+def test_the_port_comes_from_port_when_no_flag_gives_it() -> None:
+    with DemoProcess(flag=False) as demo:  # healthy on the port PORT names: nothing else was said
+        assert demo.args == ("demo",)
+        assert f"open http://127.0.0.1:{demo.port}/" in demo.output()
+
+
+def test_the_port_flag_wins_over_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with DemoProcess(env_port=str(taken.getsockname()[1])) as demo:  # PORT is busy; --port is free
+            assert f"open http://127.0.0.1:{demo.port}/" in demo.output()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000", "３０００"])
+def test_a_port_that_is_no_port_is_bad_usage(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                              value: str) -> None:
+    monkeypatch.setenv("PORT", value)
+    assert entry.main(["demo"]) == 2
+    assert f"PORT must be a port from 1 to 65535 (got {value!r})" in capsys.readouterr().err
 
 
 def test_a_real_deployment_without_settings_stops_and_never_falls_back_to_the_demo(
@@ -215,7 +262,9 @@ def test_a_real_deployment_without_settings_stops_and_never_falls_back_to_the_de
     assert entry.main([]) == 2
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN is missing" in err and "ZOHO_CLIENT_ID is missing" in err
-    assert "demo" not in err
+    assert "crmphoto demo:" not in err  # it did not start the demo: it says how to
+    assert err.rstrip("\n").splitlines()[-1] == (
+        "No settings yet? `python -m bot demo` tries crmphoto without any, and `python -m bot setup` makes them.")
 
 
 def test_the_demo_port_must_be_a_port() -> None:

@@ -11,11 +11,13 @@ whose hooks feed the page's event log, which the page polls.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import mimetypes
 import secrets
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -213,12 +215,47 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def run(port: int) -> int:
-    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0; uvicorn's 3 if it cannot listen)."""
+    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0), or say at once that the port
+    cannot be had and which one to try instead (exit status 1)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    with running_fakes() as fakes:
+    try:
+        sock = listening_socket(port)
+    except OSError as exc:
+        print(cannot_listen(port, exc), file=sys.stderr)
+        return 1
+    with sock, running_fakes() as fakes:  # the port is ours before anything starts: no half-started demo
         web = build(fakes, port)
         config = uvicorn.Config(web, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=3)
         with _stop_signals_noted():  # a clean stop on Ctrl-C or SIGTERM exits 0, as `python -m bot` does
-            _AnnouncingServer(config).run()
+            _AnnouncingServer(config).run(sockets=[sock])
     return 0
+
+
+def listening_socket(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port` for uvicorn to serve on; OSError when the port cannot be had."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's own: not a port someone listens on
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def cannot_listen(port: int, error: OSError) -> str:
+    """Why the demo did not start, and the command to run instead (with a port free right now, when one is)."""
+    free = next((p for p in range(port + 1, min(port + 100, 65535) + 1) if _free(p)), None)
+    instead = f"try `python -m bot demo --port {free}`" if free else "choose another with `python -m bot demo --port N`"
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: {instead}"
+    return f"cannot listen on port {port} ({error.strerror or error}): {instead}"
+
+
+def _free(port: int) -> bool:
+    try:
+        listening_socket(port).close()
+    except OSError:
+        return False
+    return True
