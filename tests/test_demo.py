@@ -3,6 +3,7 @@ JSON endpoints as the browser does; plus the safe rendering of Slack text and th
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -15,6 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import psutil
@@ -173,6 +175,30 @@ def test_another_slash_command_is_not_sent_to_the_bot(demo: DemoProcess) -> None
     assert "<code>/&lt;b&gt;x&lt;/b&gt;</code> is not a command" in demo.events(odd)[1]["html"]
 
 
+def test_open_in_zoho_crm_leads_to_a_local_page_saying_what_it_would_open(demo: DemoProcess) -> None:
+    after = say(demo, "/crmphoto Contacts 1001")
+    [photo] = photos(wait_for(demo, after, lambda es: len(photos(es)) == 1))
+    [href] = re.findall(r'href="([^"]*)"[^>]*>Open in Zoho CRM<', photo["html"])
+    assert href.startswith(render.CRM_PAGE + "?")  # on this machine, not crm.zoho.com
+    page = httpx.get(demo.url + html.unescape(href), timeout=5)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = re.sub(r"<[^>]+>", "", page.text)
+    assert "this link opens the record Contacts 1001 (Ada Lovelace) in your company's Zoho CRM" in text
+    assert "https://crm.zoho.com/crm/org7000001/tab/Contacts/1001" in text
+    assert not re.findall(r'href="https?://', page.text)  # nothing on it leads to Zoho
+
+
+@pytest.mark.parametrize("url", ["https://crm.zoho.com/crm/org1/tab/Contacts/999999", "<script>alert(1)</script>", ""])
+def test_the_local_crm_page_takes_any_address_and_shows_it_as_text(demo: DemoProcess, url: str) -> None:
+    page = httpx.get(f"{demo.url}{render.CRM_PAGE}", params={"url": url}, timeout=5)
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "Back to the demo channel" in page.text
+    if "999999" in url:
+        assert "Contacts 999999</b> in your company" in page.text  # a record the sample CRM lacks: no name
+    else:
+        assert "opens this address in Zoho CRM" in page.text
+
+
 def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
     page = httpx.get(demo.url + "/", timeout=5)
     assert page.status_code == 200 and '<form id="composer"' in page.text and "/static/app.js" in page.text
@@ -180,6 +206,17 @@ def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
         assert httpx.get(demo.url + asset, timeout=5).status_code == 200
     tried = [t["text"] for t in httpx.get(demo.url + "/demo/try", timeout=5).json()["try"]]
     assert "/crmphoto Widgets 7" in tried and "/crmphoto Jane Doe" in tried and "/crmphoto Maria Garcia" in tried
+
+
+@pytest.mark.parametrize(("typed", "title"), [
+    ("/crmphoto +1 555 010 0203", "Linus Torvalds"),  # found by phone number
+    ("/crmphoto https://crm.zoho.com/crm/org7000001/tab/Leads/2001", "Grace Hopper"),  # a pasted link
+])
+def test_things_to_try_show_every_way_to_find_someone(demo: DemoProcess, typed: str, title: str) -> None:
+    assert typed in [t for t, _ in sample.TRY]
+    after = say(demo, typed)
+    [photo] = photos(wait_for(demo, after, lambda es: len(photos(es)) == 1))
+    assert photo["title"] == title
 
 
 def test_it_prints_the_address_and_listens_only_on_loopback(demo: DemoProcess) -> None:
@@ -274,11 +311,30 @@ def test_the_demo_port_must_be_a_port() -> None:
 # --- rendering Slack text safely ------------------------------------------------------------------------
 
 def test_mrkdwn_links_mentions_and_styles_become_safe_html() -> None:
-    text = "*<https://crm.zoho.com/a?b=1&amp;c=2|Jane &lt;b&gt;>* · Requested by <@U0YOU> :mag: `x` _y_"
+    text = "*<https://example.com/a?b=1&amp;c=2|Jane &lt;b&gt;>* · Requested by <@U0YOU> :mag: `x` _y_"
     assert render.mrkdwn(text) == (
-        '<b><a href="https://crm.zoho.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
+        '<b><a href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
         "Jane &lt;b&gt;</a></b> · Requested by <span class=\"mention\">@U0YOU</span> \U0001f50d <code>x</code> <i>y</i>"
     )
+
+
+@pytest.mark.parametrize("url", [
+    "https://crm.zoho.com/crm/org1/tab/Contacts/1001",
+    "https://crm.zoho.eu/crm/tab/Leads/2001?x=1&y=2",
+    "https://crm.zohocloud.ca/crm/org1/tab/Contacts/1",
+    "http://crm.zoho.com/",
+])
+def test_a_zoho_crm_link_leads_to_the_demos_own_page(url: str) -> None:
+    out = render.mrkdwn(f"<{url.replace('&', '&amp;')}|Open in Zoho CRM>")
+    [href] = re.findall(r'href="([^"]*)"', out)
+    assert href == html.escape(f"{render.CRM_PAGE}?{urlencode({'url': url})}", quote=True)
+    assert "zoho" not in href.split("?")[0] and ">Open in Zoho CRM</a>" in out
+
+
+def test_other_links_and_odd_ones_are_left_alone() -> None:
+    assert 'href="https://example.com/crm"' in render.mrkdwn("<https://example.com/crm|x>")
+    assert 'href="mailto:a@crm.zoho.com"' in render.mrkdwn("<mailto:a@crm.zoho.com|a>")
+    assert render.mrkdwn("<http://[::1|v6>") == "http://[::1|v6"  # not a URL: shown as text, no exception
 
 
 def test_a_mention_shows_the_name_when_known_and_escaped() -> None:

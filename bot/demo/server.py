@@ -29,12 +29,13 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.background import Background
 from bot.config import load_settings
+from bot.demo import render
 from bot.demo.channel import ChannelLog
 from bot.demo.sample import TRY, populate
 from bot.escapes import escape
@@ -42,6 +43,7 @@ from bot.fakes import zoho as fz
 from bot.fakes.harness import block_actions_body, command_body, sign
 from bot.fakes.slack import TEAM_ID, FakeSlack
 from bot.fakes.zoho import FakeZoho
+from bot.request import BadInput, parse_link
 from bot.slack.app import create_app
 from bot.slack.server import _stop_signals_noted, create_web_app
 from bot.zoho import ZohoClient
@@ -110,6 +112,7 @@ class DemoRoutes:
             Route("/demo/try", self.try_these, methods=["GET"]),
             Route("/demo/events", self.events, methods=["GET"]),
             Route("/demo/files/{file_id}", self.file, methods=["GET"]),
+            Route(render.CRM_PAGE, self.crm_link, methods=["GET"]),
             Route("/demo/command", self.command, methods=["POST"]),
             Route("/demo/click", self.click, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -132,6 +135,18 @@ class DemoRoutes:
         filename, content = found
         kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         return Response(content, media_type=kind, headers={"X-Content-Type-Options": "nosniff"})
+
+    async def crm_link(self, request: Request) -> Response:
+        """Where an "Open in Zoho CRM" link leads in the demo: what it would open (the sample CRM has no pages)."""
+        url = request.query_params.get("url", "")
+        parsed = parse_link(url)
+        if isinstance(parsed, BadInput):
+            return HTMLResponse(render.crm_link_page(url, "", ""))
+        found = self.fakes.zoho.records.get((parsed.module, parsed.record_id))
+        fields = found.fields if found is not None else {}
+        name = fields.get("Full_Name") or fields.get("Account_Name")  # a person's, or an account's own name
+        return HTMLResponse(render.crm_link_page(url, f"{parsed.module} {parsed.record_id}",
+                                                 name if isinstance(name, str) else ""))
 
     async def command(self, request: Request) -> Response:
         payload = await _json(request)
