@@ -51,6 +51,7 @@ PLACEHOLDERS = {"id", "recordid", "record_id", "record-id", "module", "modulenam
 # Typed alone, these are a module without its record id (a hint), not a name to search for.
 MODULE_ALONE = {"contact", "contacts", "lead", "leads", "account", "accounts", "product", "products", "vendor",
                 "vendors", "deal", "deals"}
+MENTION = re.compile(r"<@|@\w")  # a Slack mention, as Slack wraps it or as typed (`@jane.doe`)
 # A module and a record id typed without the space between them (`Contacts1234`, `Leads:4876…`); 4 digits at least,
 # so a custom module's own number (`CustomModule3`) is not taken for an id.
 GLUED = re.compile(r"([^\W\d_]+)[_:#/-]?([0-9]{4,30})")
@@ -277,10 +278,10 @@ def _without_id(text: str, tokens: list[str]) -> BadInput | SearchRequest:
 def _not_understood(text: str, tokens: list[str]) -> BadInput:
     """Why text that is none of the shapes was not understood, named by what it looks like: a hint that calls
     `### qwe!!!` a bad record id teaches the wrong thing."""
-    mention = next((t for t in tokens if t.startswith(("@", "<@"))), None)
+    mention = next((t for t in tokens if MENTION.match(t)), None)
     if mention:
         return BadInput("mention", text, mention)
-    email = next((t for t in tokens if "@" in t), None)
+    email = next((t for t in tokens if re.search(r"\w@", t)), None)  # `jane@`, `jane@acme`: an address begun
     if email:
         return BadInput("bad_email", text, email)
     for _, rest in _phone_shaped(tokens):

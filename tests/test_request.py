@@ -200,6 +200,7 @@ def test_each_problem(text: str, problem: str, detail: str) -> None:
         ("@jane.doe", "mention", "@jane.doe"),  # a Slack mention, not a record id
         ("@Jane Doe", "mention", "@Jane"),
         ("<@U0JANE>", "mention", "<@U0JANE>"),
+        ("@", "not_understood", "@"),  # an @ alone names nobody
         ("jane@", "bad_email", "jane@"),
         ("Contacts jane@acme", "bad_email", "jane@acme"),
         ("+44", "bad_phone", "+44"),
