@@ -6,9 +6,11 @@ setup` walks an admin from nothing to working settings."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 PROG = "python -m bot"
+DEMO_PORT = 3000
 
 SERVE_SETTINGS = """settings (environment variables or a .env file in the working directory):
   SLACK_BOT_TOKEN        the Bot User OAuth Token (xoxb-…)
@@ -38,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="crmphoto: posts a Zoho CRM record's photo in Slack. With no mode, serves the bot.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"serve {SERVE_SETTINGS}\n\ndemo needs no settings: a sample CRM and a Slack stand-in on 127.0.0.1"
+        epilog=f"serve {SERVE_SETTINGS}\n\ndemo needs no settings: a sample CRM and a Slack stand-in on 127.0.0.1, "
+               f"port --port, else $PORT, else {DEMO_PORT}"
                f"\n\ndoctor {DOCTOR_SETTINGS}\n\nphoto {PHOTO_SETTINGS}",
     )
     modes = parser.add_subparsers(dest="mode", title="modes", metavar="{serve,demo,doctor,photo,manifest,setup}")
@@ -69,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the real bot on 127.0.0.1 with a built-in sample Zoho CRM and a Slack stand-in page. "
                     "Reads no settings; never used by `serve`.",
     )
-    demo.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
+    demo.add_argument("--port", type=int, default=None,
+                      help=f"port on 127.0.0.1 (default: $PORT, else {DEMO_PORT})")
     add_manifest(modes)
     add_setup(modes)
     return parser
@@ -170,11 +174,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return setup.run(setup.Options(**{k: v for k, v in vars(known).items() if k != "mode"}))
         if known.mode == "demo":
-            if not 0 < known.port < 65536:
-                parser.error(f"--port must be from 1 to 65535 (got {known.port})")
             from bot.demo.server import run as run_demo
 
-            return run_demo(known.port)
+            return run_demo(demo_port(parser, known.port))
     except SystemExit as exc:  # argparse exits on --help and on bad usage; callers get the status instead
         return exc.code if isinstance(exc.code, int) else 2
     from bot.workers import serve
@@ -187,6 +189,20 @@ def dyno_count(typed: str) -> int:
     if not typed.isdigit() or not 1 <= int(typed) <= 1000:
         raise argparse.ArgumentTypeError(f"{typed!r} is not a number of dynos (1 to 1000)")
     return int(typed)
+
+
+def demo_port(parser: argparse.ArgumentParser, flag: int | None) -> int:
+    """`--port`, else $PORT (as `serve` reads it, so a platform that sets PORT runs the demo there), else 3000."""
+    if flag is not None:
+        if not 0 < flag < 65536:
+            parser.error(f"--port must be from 1 to 65535 (got {flag})")
+        return flag
+    value = os.environ.get("PORT", "").strip()
+    if not value:
+        return DEMO_PORT
+    if not (value.isascii() and value.isdigit() and 0 < int(value) < 65536):
+        parser.error(f"PORT must be a port from 1 to 65535 (got {value!r}); or give one with --port")
+    return int(value)
 
 
 class RecordArgument(argparse.Action):

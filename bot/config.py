@@ -22,6 +22,9 @@ from bot.ids import API_NAME
 DATA_CENTRES: dict[str, tuple[str, str]] = {key: (dc.accounts_url, dc.api_domain) for key, dc in BY_KEY.items()}
 
 README_HINT = "Every setting is described in docs/configuration.md."
+# Someone who just cloned the project and typed `python -m bot` has no settings yet: where to go from here.
+START_HINT = ("No settings yet? `python -m bot demo` tries crmphoto without any, and `python -m bot setup` makes "
+              "them.")
 WHOLE_NUMBER = re.compile(r"[0-9]+", re.ASCII)
 API_VERSION = re.compile(r"v[0-9]+(\.[0-9]+)?", re.ASCII)
 
@@ -60,7 +63,7 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"crmphoto cannot start; please fix the configuration:\n{lines}\n{README_HINT}")
+        super().__init__(f"crmphoto cannot start; please fix the configuration:\n{lines}\n{README_HINT}\n{START_HINT}")
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,25 @@ from __future__ import annotations
 
 import re
 
-RECORD_ID = re.compile(r"[0-9]{1,30}", re.ASCII)
+MAX_ID_DIGITS = 30
+RECORD_ID = re.compile(rf"[0-9]{{1,{MAX_ID_DIGITS}}}", re.ASCII)
 API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}", re.ASCII)
 LABEL_WORD = re.compile(r"[^\W\d_]\w{0,99}")
 ZCRM_PREFIX = "zcrm_"
 
 
+def _digits_part(typed: str) -> str:
+    return typed[len(ZCRM_PREFIX):] if typed[: len(ZCRM_PREFIX)].lower() == ZCRM_PREFIX else typed
+
+
 def record_id(typed: str) -> str | None:
     """The digits of a record id typed with or without `zcrm_` (in any case), or None when it is not one."""
-    value = typed[len(ZCRM_PREFIX):] if typed[: len(ZCRM_PREFIX)].lower() == ZCRM_PREFIX else typed
+    value = _digits_part(typed)
     return value if RECORD_ID.fullmatch(value) else None
+
+
+def too_long_for_an_id(typed: str) -> bool:
+    """Digits (with or without `zcrm_`) that would be a record id but for their length: a pasted number of any
+    length gets its own hint rather than being taken for something else."""
+    value = _digits_part(typed)
+    return len(value) > MAX_ID_DIGITS and value.isascii() and value.isdigit()

@@ -489,15 +489,22 @@ def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: s
 
 def _plain(text: str) -> str:
     """A title is plain text: no line breaks or control characters from a CRM field."""
-    return "".join(ch for ch in text if ch.isprintable()).strip() or "Photo"
+    return _printable(text) or "Photo"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
 def searching(label: str) -> str:
     return f":mag: Looking for *{escape(label)}* in Zoho CRM…"
 
 
-def sharing(module: str, record_id: str) -> str:
-    return f":hourglass_flowing_sand: Sharing the photo of {record_name(module, record_id)}…"
+def sharing(module: str, record_id: str, name: str = "") -> str:
+    """After a click on "Share photo": the person by the name the list showed, else the module and id."""
+    shown = _printable(name)
+    who = f"*{escape(shown)}*" if shown else record_name(module, record_id)
+    return f":hourglass_flowing_sand: Sharing the photo of {who}…"
 
 
 def searched(value: str, modules: list[str]) -> str:
@@ -535,12 +542,20 @@ def sent_by_dm(module: str, record_id: str) -> str:
     )
 
 
-def help_text(photo_modules: list[str]) -> str:
+def help_text(photo_modules: list[str], search_modules: Sequence[str] = ()) -> str:
+    """`/crmphoto help` and an empty `/crmphoto`: every way to name the record, so nobody has to guess one."""
+    where = " or ".join(escape(m) for m in search_modules)
+    looked_up = f"Emails, phone numbers and names are looked up in {where}. " if where else ""
     return (
-        f"*{COMMAND}* posts a Zoho CRM record's photo in this channel.\n"
-        f"• `{COMMAND} Contacts 4876876000000624001`: module, then record id\n"
-        f"• `{COMMAND} lead 4876876000000624001`: any case, singular or plural\n"
-        f"• `{COMMAND} https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001`: paste a record link\n"
+        f"*{COMMAND}* posts a Zoho CRM record's photo in this channel. Find the record any of these ways:\n"
+        f"• `{COMMAND} jane.doe@example.com`: an email address\n"
+        f"• `{COMMAND} +44 20 7946 0958`: a phone number\n"
+        f"• `{COMMAND} Jane Doe`: a name (`{COMMAND} Leads Jane Doe` looks in one module only)\n"
+        f"• `{COMMAND} Contacts 4876876000000624001`: a module and a record id (any case, singular or plural: "
+        f"`lead 4876876000000624001`)\n"
+        f"• `{COMMAND} https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001`: a record link pasted "
+        "from Zoho CRM\n"
+        f"{looked_up}When several records match, you pick one from a list only you see.\n"
         f"Modules with photos: {module_list(photo_modules)}.\n"
         "If something goes wrong, only you will see the explanation."
     )
@@ -550,6 +565,18 @@ INPUT_HINTS: dict[str, str] = {
     "missing_id": "I need a record id after *{detail}*. Try `{command} Contacts 4876876000000624001`.",
     "missing_module": "Which module is record *{detail}* in? Try `{command} Contacts {detail}`.",
     "bad_id": "*{detail}* isn't a record id: a Zoho record id is all digits, like `4876876000000624001`.",
+    "id_too_long": "*{detail}* is too long for a Zoho record id: those are about 19 digits, like "
+    "`4876876000000624001`. Copy the number at the end of the record's address in Zoho CRM, or paste the whole link.",
+    "glued": "Put a space between the module and the record id: `{command} {detail}`.",
+    "bad_email": "*{detail}* isn't a whole email address. Type it as it is, like `{command} jane.doe@example.com`.",
+    "bad_phone": "*{detail}* doesn't look like a whole phone number: that has 6 to 15 digits, like "
+    "`{command} +44 20 7946 0958`.",
+    "mention": "*{detail}* is someone in Slack, but crmphoto looks people up in Zoho CRM: type their name or email "
+    "address instead, like `{command} Jane Doe`.",
+    "bad_search": "*{detail}* can't be searched for as a name: a name is letters, with ' . - &amp; inside words, like "
+    "`{command} Jane O'Brien-Smith`.",
+    "not_understood": "*{detail}* is not something crmphoto can look up. It finds someone by email address, phone "
+    "number, name, module and record id, or a pasted Zoho CRM link.",
     "too_many_ids": "One record at a time, please: `{command} Contacts 4876876000000624001`.",
     "link_and_words": "Paste the record link on its own, without *{detail}*: `{command} https://crm.zoho.com/crm/"
     "org123/tab/Contacts/4876876000000624001`.",
@@ -557,7 +584,8 @@ INPUT_HINTS: dict[str, str] = {
     "bad_module": "*{detail}* doesn't look like a module name. Try `{command} Contacts 4876876000000624001`.",
     "bad_link": "That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
     "copy the address from the browser, or type `{command} Contacts 4876876000000624001`.",
-    "too_long": "That's much longer than a module and a record id. Try `{command} Contacts 4876876000000624001`.",
+    "too_long": "That's too long to look up. Try their email address, a shorter part of the name, or "
+    "`{command} Contacts 4876876000000624001`.",
     "placeholder": "*{detail}* is a placeholder from an example: type the real module or record id there instead, "
     "like `{command} Contacts 4876876000000624001`.",
 }

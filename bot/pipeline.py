@@ -182,8 +182,10 @@ class Pipeline:
         """A command: what to answer at once; never raises (an unexpected error becomes an apology)."""
         return await self._guarded(asker, lambda ref, started: self._receive(text, asker, ref, started))
 
-    async def receive_choice(self, module: str, record_id: str, asker: Asker, clicked_by: str, clicked_in: str) -> Ack:
-        """A pick from a list of matches: honoured only for the person who asked, where they asked."""
+    async def receive_choice(self, module: str, record_id: str, asker: Asker, clicked_by: str, clicked_in: str,
+                             name: str = "") -> Ack:
+        """A pick from a list of matches: honoured only for the person who asked, where they asked. `name` is the
+        record's name as the list showed it ("" from a button made before names were carried)."""
 
         async def admit(ref: str, started: float) -> Ack:
             request = PhotoRequest(module, record_id)
@@ -193,7 +195,7 @@ class Pipeline:
             if clicked_by != asker.user or not where_ok:
                 who = Asker(asker.team, clicked_by, clicked_in, asker.enterprise)
                 return self._refuse(dataclasses.replace(ticket, asker=who), Code.NOT_YOUR_CHOICE)
-            return await self._admit(ticket, messages.sharing(module, record_id))
+            return await self._admit(ticket, messages.sharing(module, record_id, name))
 
         return await self._guarded(asker, admit)
 
@@ -226,7 +228,7 @@ class Pipeline:
         blank = Ticket(ref, asker, PhotoRequest("", ""), started)
         if isinstance(parsed, HelpRequest):
             blank.audit(outcome="help")
-            return Ack(messages.help_text(self.zoho.modules.photo_modules()), ref)
+            return Ack(messages.help_text(self.zoho.modules.photo_modules(), self.search_modules), ref)
         if isinstance(parsed, BadInput):
             blank.audit(outcome="bad_input", code=parsed.problem)
             return Ack(messages.input_hint(parsed.problem, parsed.detail), ref)

@@ -4,7 +4,9 @@ Accepted: `Module ID` (module in any case, singular or plural, up to three words
 labels), `ID Module` (people do type it that way round), a pasted Zoho CRM record link, an email
 address, a phone number (digits with `+ ( ) - .` or spaces), a name (`Jane Doe`, `"Jane Doe"`), each of
 the last three optionally after a module, `help` or nothing. Nothing here talks to Zoho: module names
-are resolved later against Zoho's module list, and a name's leading words may turn out to be a module.
+are resolved later against Zoho's module list, and a name's leading words may turn out to be a module. Anything else
+is a BadInput named by what it looks like (a number too long for an id, half an email address, a Slack mention,
+symbols), so its hint never calls it something it is not.
 
 The text arrives as Slack sends it: links wrapped (`<https://…|label>`, `<mailto:…>`, `<tel:…>`), and the `&`, `<`
 and `>` the person typed escaped (bot.escapes). Links are unwrapped, then the escapes undone, once, before anything
@@ -15,12 +17,13 @@ placeholder copied from an example (`Contacts <ID>`) gets its own hint.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from bot.datacentres import DATA_CENTRES
 from bot.escapes import unescape
-from bot.ids import API_NAME, LABEL_WORD, record_id
+from bot.ids import API_NAME, LABEL_WORD, record_id, too_long_for_an_id
 from bot.records import SearchKind
 
 MAX_TEXT = 500
@@ -48,6 +51,10 @@ PLACEHOLDERS = {"id", "recordid", "record_id", "record-id", "module", "modulenam
 # Typed alone, these are a module without its record id (a hint), not a name to search for.
 MODULE_ALONE = {"contact", "contacts", "lead", "leads", "account", "accounts", "product", "products", "vendor",
                 "vendors", "deal", "deals"}
+MENTION = re.compile(r"<@|@\w")  # a Slack mention, as Slack wraps it or as typed (`@jane.doe`)
+# A module and a record id typed without the space between them (`Contacts1234`, `Leads:4876…`); 4 digits at least,
+# so a custom module's own number (`CustomModule3`) is not taken for an id.
+GLUED = re.compile(r"([^\W\d_]+)[_:#/-]?([0-9]{4,30})")
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ class HelpRequest:
 class BadInput:
     """Why the text is not a request; `problem` picks the hint in the words catalogue."""
 
-    # missing_id | bad_id | too_many_ids | extra_words | bad_module | bad_link | too_long | bad_search | placeholder
+    # missing_id | missing_module | glued | bad_id | id_too_long | too_many_ids | extra_words | bad_module | bad_link
+    # | link_and_words | too_long | bad_search | bad_email | bad_phone | mention | placeholder | not_understood
     problem: str
     typed: str
     detail: str = ""
@@ -216,14 +224,9 @@ def _search(text: str, tokens: list[str]) -> SearchRequest | BadInput | None:
         if module and not _module_words(module):
             return BadInput("bad_module", text, " ".join(module))
         return SearchRequest("email", tokens[where].lower(), " ".join(module) or None)
-    for split in range(min(MAX_MODULE_WORDS, len(tokens) - 1), -1, -1):
-        module, rest = tokens[:split], " ".join(tokens[split:])
-        if module and not _module_words(module):
-            continue
-        if PHONE.fullmatch(rest) and not _is_id(rest):
-            digits = sum(c.isdigit() for c in rest)
-            if PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-                return SearchRequest("phone", rest, " ".join(module) or None)
+    for module, rest in _phone_shaped(tokens):
+        if not _is_id(rest) and PHONE_DIGITS[0] <= _digits(rest) <= PHONE_DIGITS[1]:
+            return SearchRequest("phone", rest, " ".join(module) or None)
     quoted = re.fullmatch(rf"(.*?)[{QUOTES}]([^{QUOTES}]+)[{QUOTES}]\s*", text, re.DOTALL)
     if quoted:
         module = quoted.group(1).split()
@@ -232,6 +235,19 @@ def _search(text: str, tokens: list[str]) -> SearchRequest | BadInput | None:
             return BadInput("bad_module", text, " ".join(module))
         return _name(text, name, " ".join(module) or None, ())
     return None
+
+
+def _phone_shaped(tokens: list[str]) -> Iterator[tuple[list[str], str]]:
+    """(module words, the rest) for each way of reading the text as a phone number, optionally after a module,
+    longest module first."""
+    for split in range(min(MAX_MODULE_WORDS, len(tokens) - 1), -1, -1):
+        module, rest = tokens[:split], " ".join(tokens[split:])
+        if (not module or _module_words(module)) and PHONE.fullmatch(rest):
+            yield module, rest
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
 
 
 def _name(text: str, name: str, module: str | None, words: tuple[str, ...]) -> SearchRequest | BadInput:
@@ -244,10 +260,37 @@ def _name(text: str, name: str, module: str | None, words: tuple[str, ...]) -> S
 
 def _without_id(text: str, tokens: list[str]) -> BadInput | SearchRequest:
     """No record id: a module alone wants its id; words are a name to look for; anything else gets a hint."""
+    too_long = next((t for t in tokens if too_long_for_an_id(t)), None)
+    if too_long:
+        return BadInput("id_too_long", text, too_long)
+    glued = GLUED.fullmatch(tokens[0]) if len(tokens) == 1 else None
+    if glued:
+        return BadInput("glued", text, f"{glued.group(1)} {glued.group(2)}")
     if len(tokens) == 1 and tokens[0].casefold() in MODULE_ALONE:
         return BadInput("missing_id", text, tokens[0])
     if all(NAME_WORD.fullmatch(t) for t in tokens):
         return _name(text, " ".join(tokens), None, tuple(tokens))
     if _module_words(tokens):
         return BadInput("missing_id", text, " ".join(tokens))
-    return BadInput("bad_id", text, tokens[-1])
+    return _not_understood(text, tokens)
+
+
+def _not_understood(text: str, tokens: list[str]) -> BadInput:
+    """Why text that is none of the shapes was not understood, named by what it looks like: a hint that calls
+    `### qwe!!!` a bad record id teaches the wrong thing."""
+    mention = next((t for t in tokens if MENTION.match(t)), None)
+    if mention:
+        return BadInput("mention", text, mention)
+    email = next((t for t in tokens if re.search(r"\w@", t)), None)  # `jane@`, `jane@acme`: an address begun
+    if email:
+        return BadInput("bad_email", text, email)
+    for _, rest in _phone_shaped(tokens):
+        if rest.startswith("+") or _digits(rest) > PHONE_DIGITS[1]:  # `Contacts 10-01` is a mistyped id, not this
+            return BadInput("bad_phone", text, rest)
+    odd = [t for t in tokens if not NAME_WORD.fullmatch(t)]
+    with_digits = next((t for t in odd if any(c.isdigit() for c in t)), None)
+    if with_digits:
+        return BadInput("bad_id", text, with_digits)
+    if all(any(c.isalpha() for c in t) for t in tokens) and not any(c in text for c in "<>|"):
+        return BadInput("bad_search", text, text)  # words, but with a character no name has (`Jane Doe!`)
+    return BadInput("not_understood", text, text)

@@ -3,14 +3,20 @@ JSON endpoints as the browser does; plus the safe rendering of Slack text and th
 
 from __future__ import annotations
 
+import html
+import os
 import re
 import socket
 import struct
+import subprocess
+import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import psutil
@@ -169,6 +175,30 @@ def test_another_slash_command_is_not_sent_to_the_bot(demo: DemoProcess) -> None
     assert "<code>/&lt;b&gt;x&lt;/b&gt;</code> is not a command" in demo.events(odd)[1]["html"]
 
 
+def test_open_in_zoho_crm_leads_to_a_local_page_saying_what_it_would_open(demo: DemoProcess) -> None:
+    after = say(demo, "/crmphoto Contacts 1001")
+    [photo] = photos(wait_for(demo, after, lambda es: len(photos(es)) == 1))
+    [href] = re.findall(r'href="([^"]*)"[^>]*>Open in Zoho CRM<', photo["html"])
+    assert href.startswith(render.CRM_PAGE + "?")  # on this machine, not crm.zoho.com
+    page = httpx.get(demo.url + html.unescape(href), timeout=5)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = re.sub(r"<[^>]+>", "", page.text)
+    assert "this link opens the record Contacts 1001 (Ada Lovelace) in your company's Zoho CRM" in text
+    assert "https://crm.zoho.com/crm/org7000001/tab/Contacts/1001" in text
+    assert not re.findall(r'href="https?://', page.text)  # nothing on it leads to Zoho
+
+
+@pytest.mark.parametrize("url", ["https://crm.zoho.com/crm/org1/tab/Contacts/999999", "<script>alert(1)</script>", ""])
+def test_the_local_crm_page_takes_any_address_and_shows_it_as_text(demo: DemoProcess, url: str) -> None:
+    page = httpx.get(f"{demo.url}{render.CRM_PAGE}", params={"url": url}, timeout=5)
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "Back to the demo channel" in page.text
+    if "999999" in url:
+        assert "Contacts 999999</b> in your company" in page.text  # a record the sample CRM lacks: no name
+    else:
+        assert "opens this address in Zoho CRM" in page.text
+
+
 def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
     page = httpx.get(demo.url + "/", timeout=5)
     assert page.status_code == 200 and '<form id="composer"' in page.text and "/static/app.js" in page.text
@@ -176,6 +206,17 @@ def test_the_page_and_its_help_are_served(demo: DemoProcess) -> None:
         assert httpx.get(demo.url + asset, timeout=5).status_code == 200
     tried = [t["text"] for t in httpx.get(demo.url + "/demo/try", timeout=5).json()["try"]]
     assert "/crmphoto Widgets 7" in tried and "/crmphoto Jane Doe" in tried and "/crmphoto Maria Garcia" in tried
+
+
+@pytest.mark.parametrize(("typed", "title"), [
+    ("/crmphoto +1 555 010 0203", "Linus Torvalds"),  # found by phone number
+    ("/crmphoto https://crm.zoho.com/crm/org7000001/tab/Leads/2001", "Grace Hopper"),  # a pasted link
+])
+def test_things_to_try_show_every_way_to_find_someone(demo: DemoProcess, typed: str, title: str) -> None:
+    assert typed in [t for t, _ in sample.TRY]
+    after = say(demo, typed)
+    [photo] = photos(wait_for(demo, after, lambda es: len(photos(es)) == 1))
+    assert photo["title"] == title
 
 
 def test_it_prints_the_address_and_listens_only_on_loopback(demo: DemoProcess) -> None:
@@ -199,10 +240,53 @@ def test_a_port_in_use_is_reported_and_no_address_is_offered() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         running = DemoProcess(port=taken.getsockname()[1])
-        with pytest.raises(RuntimeError, match="address already in use") as failed:
+        with pytest.raises(RuntimeError, match="is in use") as failed:
             running.start()
         running.__exit__()
     assert "open http" not in str(failed.value)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_busy_port_exits_at_once_naming_a_free_port_to_try(flag: bool) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ZOHO_"))}, "PORT": str(port)}
+        args = ["--port", str(port)] if flag else []
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "bot", "demo", *args], env=env, capture_output=True, text=True,
+                              timeout=60, cwd=tempfile.gettempdir())
+        took = time.monotonic() - started
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr + done.stdout and done.stdout == ""
+    said = re.fullmatch(rf"port {port} is in use: try `python -m bot demo --port ([0-9]+)`\n", done.stderr)
+    assert said, done.stderr
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", int(said.group(1))))  # the port it offers was free
+    assert took < 30, took  # before the sample CRM and Slack stand-in start, not after a timeout
+
+
+def test_the_port_comes_from_port_when_no_flag_gives_it() -> None:
+    with DemoProcess(flag=False) as demo:  # healthy on the port PORT names: nothing else was said
+        assert demo.args == ("demo",)
+        assert f"open http://127.0.0.1:{demo.port}/" in demo.output()
+
+
+def test_the_port_flag_wins_over_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with DemoProcess(env_port=str(taken.getsockname()[1])) as demo:  # PORT is busy; --port is free
+            assert f"open http://127.0.0.1:{demo.port}/" in demo.output()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000", "３０００"])
+def test_a_port_that_is_no_port_is_bad_usage(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                              value: str) -> None:
+    monkeypatch.setenv("PORT", value)
+    assert entry.main(["demo"]) == 2
+    assert f"PORT must be a port from 1 to 65535 (got {value!r})" in capsys.readouterr().err
 
 
 def test_a_real_deployment_without_settings_stops_and_never_falls_back_to_the_demo(
@@ -215,7 +299,9 @@ def test_a_real_deployment_without_settings_stops_and_never_falls_back_to_the_de
     assert entry.main([]) == 2
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN is missing" in err and "ZOHO_CLIENT_ID is missing" in err
-    assert "demo" not in err
+    assert "crmphoto demo:" not in err  # it did not start the demo: it says how to
+    assert err.rstrip("\n").splitlines()[-1] == (
+        "No settings yet? `python -m bot demo` tries crmphoto without any, and `python -m bot setup` makes them.")
 
 
 def test_the_demo_port_must_be_a_port() -> None:
@@ -225,11 +311,30 @@ def test_the_demo_port_must_be_a_port() -> None:
 # --- rendering Slack text safely ------------------------------------------------------------------------
 
 def test_mrkdwn_links_mentions_and_styles_become_safe_html() -> None:
-    text = "*<https://crm.zoho.com/a?b=1&amp;c=2|Jane &lt;b&gt;>* · Requested by <@U0YOU> :mag: `x` _y_"
+    text = "*<https://example.com/a?b=1&amp;c=2|Jane &lt;b&gt;>* · Requested by <@U0YOU> :mag: `x` _y_"
     assert render.mrkdwn(text) == (
-        '<b><a href="https://crm.zoho.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
+        '<b><a href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
         "Jane &lt;b&gt;</a></b> · Requested by <span class=\"mention\">@U0YOU</span> \U0001f50d <code>x</code> <i>y</i>"
     )
+
+
+@pytest.mark.parametrize("url", [
+    "https://crm.zoho.com/crm/org1/tab/Contacts/1001",
+    "https://crm.zoho.eu/crm/tab/Leads/2001?x=1&y=2",
+    "https://crm.zohocloud.ca/crm/org1/tab/Contacts/1",
+    "http://crm.zoho.com/",
+])
+def test_a_zoho_crm_link_leads_to_the_demos_own_page(url: str) -> None:
+    out = render.mrkdwn(f"<{url.replace('&', '&amp;')}|Open in Zoho CRM>")
+    [href] = re.findall(r'href="([^"]*)"', out)
+    assert href == html.escape(f"{render.CRM_PAGE}?{urlencode({'url': url})}", quote=True)
+    assert "zoho" not in href.split("?")[0] and ">Open in Zoho CRM</a>" in out
+
+
+def test_other_links_and_odd_ones_are_left_alone() -> None:
+    assert 'href="https://example.com/crm"' in render.mrkdwn("<https://example.com/crm|x>")
+    assert 'href="mailto:a@crm.zoho.com"' in render.mrkdwn("<mailto:a@crm.zoho.com|a>")
+    assert render.mrkdwn("<http://[::1|v6>") == "http://[::1|v6"  # not a URL: shown as text, no exception
 
 
 def test_a_mention_shows_the_name_when_known_and_escaped() -> None:

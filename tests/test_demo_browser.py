@@ -63,3 +63,37 @@ def test_clicking_a_choice_shares_that_photo(page: tuple[DemoProcess, Any]) -> N
     wait_for(driver, "#messages .event.photo img.photo")
     assert "Initech" in driver.find_element(By.CSS_SELECTOR, "#messages .event.photo .caption").text
     assert driver.find_elements(By.CSS_SELECTOR, "#messages button.choice") == []  # the list was replaced
+
+
+def test_a_narrow_window_puts_things_to_try_below_the_channel_and_still_works() -> None:
+    """A phone or half a laptop screen: one column, nothing wider than the window, and the page still works."""
+    from selenium.webdriver.common.by import By
+
+    with DemoProcess() as demo, chromium(width=480, height=900) as driver:
+        driver.get(demo.url + "/")
+        wait_for(driver, "#try li")
+        send(driver, "/crmphoto Contacts 1001", "#messages .event.photo img.photo")
+        images_loaded(driver)
+        viewport = driver.execute_script("return document.documentElement.clientWidth")
+        assert viewport < 760  # the window really is narrow (Chromium may not go below about 500)
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= viewport  # no sideways scroll
+        channel = driver.find_element(By.TAG_NAME, "main").rect
+        things = driver.find_element(By.CSS_SELECTOR, "aside.help").rect
+        assert things["y"] >= channel["y"] + channel["height"] - 1  # below the channel (to the pixel), not beside it
+        assert things["width"] > viewport * 0.9 and channel["width"] > viewport * 0.9
+        box = driver.find_element(By.ID, "box").rect
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport  # the message box fits
+        [link] = driver.find_elements(By.LINK_TEXT, "Open in Zoho CRM")
+        driver.get(link.get_attribute("href"))  # the local page, also narrow
+        assert "Contacts 1001 (Ada Lovelace)" in driver.find_element(By.TAG_NAME, "main").text
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= viewport
+
+
+def test_a_wide_window_keeps_things_to_try_beside_the_channel(page: tuple[DemoProcess, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, driver = page
+    wait_for(driver, "#try li")
+    channel = driver.find_element(By.TAG_NAME, "main").rect
+    things = driver.find_element(By.CSS_SELECTOR, "aside.help").rect
+    assert things["x"] >= channel["x"] + channel["width"] and abs(things["y"] - channel["y"]) < 1

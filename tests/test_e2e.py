@@ -232,6 +232,19 @@ def test_help_and_empty_text(bot, fakes) -> None:
         ack = response.json()
         assert ack["response_type"] == "ephemeral"
         assert "/crmphoto Contacts" in ack["text"] and "`Vendors`" in ack["text"]
+        # every way to find someone, each with an example that itself parses as that way
+        for way, example in WAYS_TO_FIND.items():
+            assert f"`/crmphoto {example}`: {way}" in ack["text"]
+        assert "looked up in Contacts or Leads" in ack["text"]  # SEARCH_MODULES' default
+
+
+WAYS_TO_FIND = {
+    "an email address": "jane.doe@example.com",
+    "a phone number": "+44 20 7946 0958",
+    "a name": "Jane Doe",
+    "a module and a record id": "Contacts 4876876000000624001",
+    "a record link": "https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001",
+}
 
 
 @pytest.mark.parametrize(

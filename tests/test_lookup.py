@@ -86,17 +86,38 @@ async def test_a_name_with_three_matches_lists_them_and_a_click_shares_that_one(
     clicked = await click(bot, found[1]["value"])
     await bot.settle()
     [sharing] = bot.replies(clicked)[:1]
-    assert sharing["replace_original"] is True and "Sharing the photo" in sharing["text"]
+    assert sharing["replace_original"] is True
+    assert sharing["text"] == ":hourglass_flowing_sand: Sharing the photo of *Jane Doe*…"  # the person, not an id
     [upload] = bot.slack.uploads
     assert upload["channel_id"] == CHANNEL and upload["title"] == "Jane Doe" and "Org 1" in upload["initial_comment"]
     assert bot.zoho.photo_calls() == photo_calls + 1
 
 
-async def two_janes_listed(bot: Bot) -> str:
-    """Ask for `Jane Doe` with two of them in Contacts; the first button's value."""
+async def test_a_button_from_before_names_were_carried_still_shares(make_bot: BotFactory) -> None:
+    """A list posted by an older crmphoto is still in the channel: its button (no name) shares as before."""
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", "700000001", Record(fields=person("Jane Doe", "jd@acme.com")))
+    old = json.dumps({"m": "Contacts", "r": "700000001", "u": "U0ALICE", "c": CHANNEL}, separators=(",", ":"))
+    clicked = await click(bot, old)
+    await bot.settle()
+    assert bot.replies(clicked)[0]["text"] == ":hourglass_flowing_sand: Sharing the photo of *Contacts 700000001*…"
+    [upload] = bot.slack.uploads
+    assert upload["title"] == "Jane Doe" and bot.zoho.photo_calls() == 1
+
+
+async def test_the_name_after_a_click_is_escaped(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    value = await two_janes_listed(bot, "<!channel> & Co", typed="Contacts Co")
+    clicked = await click(bot, value)
+    await bot.settle()
+    assert bot.replies(clicked)[0]["text"].endswith("Sharing the photo of *&lt;!channel&gt; &amp; Co*…")
+
+
+async def two_janes_listed(bot: Bot, called: str = "Jane Doe", typed: str = "Jane Doe") -> str:
+    """Ask for `Jane Doe` (`typed`) with two of them (`called`) in Contacts; the first button's value."""
     for i in range(2):
-        bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person("Jane Doe", f"j{i}@acme.com")))
-    _, name = await bot.command("Jane Doe")
+        bot.zoho.add_record("Contacts", f"71000000{i}", Record(fields=person(called, f"j{i}@acme.com")))
+    _, name = await bot.command(typed)
     await bot.settle()
     return buttons(bot.replies(name)[0])[0]["value"]
 

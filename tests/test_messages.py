@@ -8,6 +8,7 @@ import pytest
 
 from bot import messages
 from bot.messages import CATALOGUE, Fixer, cli_text, explain, help_text
+from bot.request import PhotoRequest, SearchRequest, parse_command
 from bot.slack.replies import explanation_reply
 
 REFERENCE = "abcd1234"
@@ -135,6 +136,31 @@ def test_help_lists_the_modules_given() -> None:
     text = help_text(["Contacts", "Custom_Module", "Properties"])
     assert "Modules with photos: `Contacts`, `Custom_Module`, `Properties`." in text
     assert "/crmphoto" in text
+
+
+@pytest.mark.parametrize(
+    ("example", "parsed"),
+    [
+        ("jane.doe@example.com", SearchRequest("email", "jane.doe@example.com")),
+        ("+44 20 7946 0958", SearchRequest("phone", "+44 20 7946 0958")),
+        ("Jane Doe", SearchRequest("word", "Jane Doe", None, ("Jane", "Doe"))),
+        ("Leads Jane Doe", SearchRequest("word", "Leads Jane Doe", None, ("Leads", "Jane", "Doe"))),
+        ("Contacts 4876876000000624001", PhotoRequest("Contacts", "4876876000000624001")),
+        ("lead 4876876000000624001", PhotoRequest("lead", "4876876000000624001")),
+        ("https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001",
+         PhotoRequest("Contacts", "4876876000000624001", from_link=True)),
+    ],
+)
+def test_help_teaches_every_way_to_find_someone_with_examples_that_work(example: str, parsed: object) -> None:
+    """Each example in the help is one the parser takes as that way (a rep copying one gets what it promises)."""
+    text = help_text(["Contacts"], ("Contacts", "Leads"))
+    assert f"`/crmphoto {example}`" in text or f"`{example}`" in text
+    assert parse_command(example) == parsed
+    assert "looked up in Contacts or Leads" in text
+
+
+def test_help_without_search_modules_names_none() -> None:
+    assert "looked up in" not in help_text(["Contacts"])
 
 
 def test_help_escapes_module_names() -> None:

@@ -7,12 +7,14 @@ wrapped by Slack. Texts here are written that way (`slack_text(...)` escapes wha
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
+from bot import request as request_module
 from bot.escapes import escape
 from bot.fakes.harness import slack_text
 from bot.ids import API_NAME, LABEL_WORD
@@ -160,7 +162,7 @@ def test_slack_link_with_a_label_containing_spaces() -> None:
         ("Contacts 12a", "bad_id", "12a"),
         ("Contacts 12-345", "bad_id", "12-345"),
         ("Contacts ١٢٣", "bad_id", "١٢٣"),
-        ("Contacts 1" + "0" * 30, "bad_id", "1" + "0" * 30),
+        ("Contacts 1" + "0" * 30, "id_too_long", "1" + "0" * 30),
         ("Contacts 1 2", "too_many_ids", ""),
         ("1 Contacts 2", "too_many_ids", ""),
         ("Contacts 1 please", "extra_words", "please"),
@@ -177,6 +179,70 @@ def test_each_problem(text: str, problem: str, detail: str) -> None:
     assert isinstance(parsed, BadInput)
     assert (parsed.problem, parsed.detail) == (problem, detail)
     assert parsed.typed == text
+
+
+# --- Hints name what was typed, never something else ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "detail"),
+    [
+        ("1" * 38, "id_too_long", "1" * 38),  # a pasted number: not "all digits" (it is), but too long
+        ("Contacts " + "4" * 38, "id_too_long", "4" * 38),
+        ("1" * 31 + " Contacts", "id_too_long", "1" * 31),  # was: "*Contacts* isn't a record id"
+        ("zcrm_" + "1" * 31, "id_too_long", "zcrm_" + "1" * 31),  # was: a module missing its id
+        ("### qwe!!!", "not_understood", "### qwe!!!"),  # was: "*qwe!!!* isn't a record id"
+        ("!!!", "not_understood", "!!!"),
+        ("Contacts ###", "not_understood", "Contacts ###"),
+        ("😀", "not_understood", "😀"),
+        ("<!here>", "not_understood", "<!here>"),
+        ("Jane Doe!", "bad_search", "Jane Doe!"),  # was: "*Doe!* isn't a record id"
+        ("@jane.doe", "mention", "@jane.doe"),  # a Slack mention, not a record id
+        ("@Jane Doe", "mention", "@Jane"),
+        ("<@U0JANE>", "mention", "<@U0JANE>"),
+        ("@", "not_understood", "@"),  # an @ alone names nobody
+        ("jane@", "bad_email", "jane@"),
+        ("Contacts jane@acme", "bad_email", "jane@acme"),
+        ("+44", "bad_phone", "+44"),
+        ("Leads +1234567890123456789", "bad_phone", "+1234567890123456789"),
+        ("Contacts1234", "glued", "Contacts 1234"),  # was: "I need a record id after *Contacts1234*"
+        ("Leads:2003", "glued", "Leads 2003"),
+        ("Contacts_4876876000000624001", "glued", "Contacts 4876876000000624001"),
+        ("CustomModule3", "missing_id", "CustomModule3"),  # a custom module's own number is not an id
+        ("12a45 Contacts", "bad_id", "12a45"),  # the token that is not an id, not the last one
+    ],
+)
+def test_each_hint_names_what_was_typed(text: str, problem: str, detail: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput)
+    assert (parsed.problem, parsed.detail) == (problem, detail)
+
+
+@pytest.mark.parametrize(
+    ("text", "says", "never"),
+    [
+        ("1" * 38, "too long for a Zoho record id", "all digits"),
+        ("### qwe!!!", "*### qwe!!!* is not something crmphoto can look up", "isn't a record id"),
+        ("Jane Doe!", "can't be searched for as a name", "record id:"),
+        ("@jane", "looks people up in Zoho CRM", "record id:"),
+        ("jane@", "isn't a whole email address", "record id:"),
+        ("+44", "phone number", "record id:"),
+        ("Contacts1234", "`/crmphoto Contacts 1234`", "I need a record id"),
+        ('"Jane1"', "can't be searched for as a name", "I didn't understand"),  # had no hint of its own
+        ('"' + "a" * 150 + '"', "too long to look up", "module and a record id"),  # a name, not an id
+    ],
+)
+def test_hints_never_mislabel_what_was_typed(text: str, says: str, never: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, BadInput)
+    hint = messages.input_hint(parsed.problem, parsed.detail)
+    assert says in hint and never not in hint
+    assert hint.endswith("\nType `/crmphoto help` for more.")
+
+
+def test_every_problem_the_parser_names_has_a_hint_of_its_own() -> None:
+    named = set(re.findall(r'BadInput\("([a-z_]+)"', Path(request_module.__file__).read_text()))
+    assert named and named <= set(messages.INPUT_HINTS), named - set(messages.INPUT_HINTS)
 
 
 def test_too_long() -> None:
@@ -274,7 +340,7 @@ def test_link_with_extra_words_hint_reads_sensibly() -> None:
         ("extra_words", "please", "*please*"),
         ("bad_module", "Cont@cts", "*Cont@cts* doesn't look like a module"),
         ("bad_link", "not a Zoho CRM address", "(not a Zoho CRM address)"),
-        ("too_long", "", "much longer"),
+        ("too_long", "", "too long to look up"),
         ("placeholder", "<ID>", "*&lt;ID&gt;* is a placeholder"),
     ],
 )
@@ -449,7 +515,8 @@ def test_a_mention_typed_as_text_is_not_unwrapped_and_is_escaped_in_the_hint() -
     parsed = parse_command("Contacts &lt;@U0BOSS&gt; &lt;!channel&gt;")
     assert isinstance(parsed, BadInput)
     hint = messages.input_hint(parsed.problem, parsed.detail)
-    assert "<@U0BOSS>" not in hint and "<!channel>" not in hint and "&lt;!channel&gt;" in hint
+    assert parsed.problem == "mention"
+    assert "<@U0BOSS>" not in hint and "<!channel>" not in hint and "&lt;@U0BOSS&gt;" in hint
 
 
 @FAST

@@ -9,7 +9,7 @@ import pytest
 
 from bot.records import RecordCard
 from bot.slack.blocks import Words, choice_blocks, safe_link, unfurl_blocks
-from bot.slack.choices import ACTION_ID, choice_value, parse_choice_value
+from bot.slack.choices import ACTION_ID, MAX_VALUE, Choice, choice_value, parse_choice_value
 
 
 def card(n: int, **fields: Any) -> RecordCard:
@@ -20,7 +20,7 @@ def card(n: int, **fields: Any) -> RecordCard:
 
 
 def value_for(c: RecordCard) -> str:
-    return choice_value(c.module, c.record_id, "U0ALICE", "C1")
+    return choice_value(c.module, c.record_id, "U0ALICE", "C1", c.name)
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -44,7 +44,8 @@ def test_five_sections_with_share_buttons_then_how_to_narrow() -> None:
         assert block["text"]["text"] == f"*Person {i}*\nContacts · Company {i}"
         button = block["accessory"]
         assert (button["type"], button["action_id"], button["text"]["text"]) == ("button", ACTION_ID, "Share photo")
-        assert parse_choice_value(button["value"]) == ("Contacts", cards[i].record_id, "U0ALICE", "C1")
+        assert parse_choice_value(button["value"]) == Choice("Contacts", cards[i].record_id, "U0ALICE", "C1",
+                                                             f"Person {i}")
     assert len({b["block_id"] for b in blocks[1:6]}) == 5
     assert blocks[-1]["elements"][0]["text"].startswith("7 more not shown.")
 
@@ -145,9 +146,43 @@ def test_unsafe_links_are_dropped(link: str | None) -> None:
 # --- choice values -------------------------------------------------------------------------------------------
 
 def test_value_round_trip_is_compact_json() -> None:
-    value = choice_value("Contacts", "4876876000000624001", "U0ALICE", "C0SALES")
-    assert value == '{"m":"Contacts","r":"4876876000000624001","u":"U0ALICE","c":"C0SALES"}'
-    assert parse_choice_value(value) == ("Contacts", "4876876000000624001", "U0ALICE", "C0SALES")
+    value = choice_value("Contacts", "4876876000000624001", "U0ALICE", "C0SALES", "Jane Doe")
+    assert value == '{"m":"Contacts","r":"4876876000000624001","u":"U0ALICE","c":"C0SALES","n":"Jane Doe"}'
+    assert parse_choice_value(value) == Choice("Contacts", "4876876000000624001", "U0ALICE", "C0SALES", "Jane Doe")
+
+
+def test_a_button_made_before_names_were_carried_still_reads() -> None:
+    """Lists posted by an older crmphoto are still in channels; their buttons carry no name and must still work."""
+    old = '{"m":"Contacts","r":"4876876000000624001","u":"U0ALICE","c":"C0SALES"}'
+    assert parse_choice_value(old) == Choice("Contacts", "4876876000000624001", "U0ALICE", "C0SALES", "")
+
+
+@pytest.mark.parametrize("name", [
+    "J" * 5000,  # far longer than a button value may be
+    "\u00e9" * 2000,  # each é is six characters of JSON (\\u00e9)
+    '"\\' * 1500,  # quotes and backslashes double
+    "\U0001f600" * 800,  # outside the BMP: twelve characters each
+    "<&>" * 1000,  # Slack's escapes: four or five characters each
+])
+def test_a_long_name_is_cut_to_fit_slacks_2000_characters(name: str) -> None:
+    module = "M" + "x" * 99  # the longest module name Zoho allows
+    value = choice_value(module, "1" * 30, "U" + "A" * 20, "C" + "B" * 20, name)
+    assert len(value) <= MAX_VALUE and value.isascii()
+    assert len(value) > MAX_VALUE - 12  # the name fills the room there is, not less
+    parsed = parse_choice_value(value)
+    assert parsed is not None and parsed.name.endswith("…") and name.startswith(parsed.name[:-1])
+
+
+def test_a_name_travels_escaped_and_comes_back_as_it_was() -> None:
+    value = choice_value("Contacts", "1", "U1", "C1", "<!channel> & Co")
+    assert "<!channel>" not in value and "&lt;!channel&gt; &amp; Co" in value
+    parsed = parse_choice_value(value)
+    assert parsed is not None and parsed.name == "<!channel> & Co"
+
+
+def test_a_name_goes_on_one_line() -> None:
+    parsed = parse_choice_value(choice_value("Contacts", "1", "U1", "C1", " Jane\n\tDoe "))
+    assert parsed is not None and parsed.name == "Jane Doe"
 
 
 @pytest.mark.parametrize("parts", [
@@ -163,6 +198,8 @@ def test_choice_value_refuses_bad_parts(parts: tuple[str, str, str, str]) -> Non
     None, 42, "", "not json", "[]", "null", '"Contacts"',
     '{"m":"Contacts","r":"1","u":"U1"}',  # a key missing
     '{"m":"Contacts","r":"1","u":"U1","c":"C1","x":"1"}',  # a key too many
+    '{"m":"Contacts","r":"1","u":"U1","c":"C1","n":"Jane","x":"1"}',
+    '{"m":"Contacts","r":"1","u":"U1","c":"C1","n":7}',  # a name that is not a string
     '{"m":"Contacts","r":1,"u":"U1","c":"C1"}',  # a number, not a string
     '{"m":"Contacts","r":"1","u":"U1","c":"C1\\n"}',
     '{"m":"../x","r":"1","u":"U1","c":"C1"}',

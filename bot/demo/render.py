@@ -4,6 +4,10 @@ Slack's mrkdwn arrives with `&`, `<` and `>` escaped as `&amp;`, `&lt;`, `&gt;` 
 `<@U123>`, `*bold*`, `_italic_` and `` `code` `` (Slack docs, "Formatting text for app surfaces").
 Everything a person typed or the CRM holds is HTML-escaped here before it reaches the page, so a record
 named `<script>` shows as text. Only the few block types the bot sends are drawn; others are skipped.
+
+A link to Zoho CRM (a caption's "Open in Zoho CRM", a record's name in a list) leads to the demo's own page
+saying what it would open (`CRM_PAGE`): the sample CRM has no web pages, and crm.zoho.com would only ask the
+visitor to sign in.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import html
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from bot.escapes import unescape
+from bot.request import LINK_HOST
 
+CRM_PAGE = "/demo/crm"  # what a Zoho CRM link would open (bot.demo.server)
 ANGLE = re.compile(r"<([^<>]*)>")
 BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
@@ -45,9 +51,15 @@ def _angle(inner: str, names: Mapping[str, str]) -> str:
     if target.startswith(("!", "#")):
         return html.escape(unescape(label or target))
     url = unescape(target)
-    if urlsplit(url).scheme not in ("http", "https", "mailto"):
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[::1` and the like: shown as text
+        return html.escape(unescape(inner))
+    if parts.scheme not in ("http", "https", "mailto"):
         return html.escape(unescape(inner))
     shown = html.escape(unescape(label) if label else url)
+    if parts.scheme != "mailto" and LINK_HOST.fullmatch(parts.hostname or ""):
+        url = f"{CRM_PAGE}?{urlencode({'url': url})}"
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
 
 
@@ -107,3 +119,23 @@ def message(body: dict[str, Any]) -> str:
     """A Slack message body (ack or response_url post): its blocks, or its text when it has none."""
     drawn = blocks(body.get("blocks") or [])
     return drawn or f'<div class="text">{mrkdwn(str(body.get("text", "")))}</div>'
+
+
+def crm_link_page(url: str, record: str, name: str) -> str:
+    """The page a Zoho CRM link leads to in the demo: what it would open in a real workspace. `record` is the
+    module and id the link names ("" when it names none), `name` the sample record's name ("" when unknown)."""
+    if record:
+        who = f" ({html.escape(name)})" if name else ""
+        what = f"opens the record <b>{html.escape(record)}</b>{who} in your company's Zoho CRM"
+    else:
+        what = "opens this address in Zoho CRM"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>Open in Zoho CRM: crmphoto demo</title><link rel="stylesheet" href="/static/style.css"></head>'
+        '<body class="page"><main class="crm-link"><h1>Open in Zoho CRM</h1>'
+        f"<p>In Slack, this link {what}:</p><p><code>{html.escape(url)}</code></p>"
+        "<p>This demo's CRM is a sample on your computer with no web pages of its own, so there is nothing to "
+        "open here; nothing was sent to Zoho.</p>"
+        '<p><a href="/">Back to the demo channel</a></p></main></body></html>'
+    )

@@ -69,6 +69,8 @@ def records() -> list[tuple[str, str, Record]]:
 TRY: list[tuple[str, str]] = [
     ("/crmphoto Contacts 1001", "a photo shared in the channel"),
     ("/crmphoto ada@acme.example", "found by email"),
+    ("/crmphoto +1 555 010 0203", "found by phone number"),
+    ("/crmphoto https://crm.zoho.com/crm/org7000001/tab/Leads/2001", "a record link pasted from Zoho CRM"),
     ("/crmphoto Jane Doe", "three matches: pick one with its button"),
     ("/crmphoto Maria Garcia", "no one by that name, but a title mentions her: you confirm it privately first"),
     ("/crmphoto Leads 2003", "a lead's photo"),

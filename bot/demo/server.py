@@ -11,11 +11,13 @@ whose hooks feed the page's event log, which the page polls.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import mimetypes
 import secrets
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,12 +29,13 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.background import Background
 from bot.config import load_settings
+from bot.demo import render
 from bot.demo.channel import ChannelLog
 from bot.demo.sample import TRY, populate
 from bot.escapes import escape
@@ -40,6 +43,7 @@ from bot.fakes import zoho as fz
 from bot.fakes.harness import block_actions_body, command_body, sign
 from bot.fakes.slack import TEAM_ID, FakeSlack
 from bot.fakes.zoho import FakeZoho
+from bot.request import BadInput, parse_link
 from bot.slack.app import create_app
 from bot.slack.server import _stop_signals_noted, create_web_app
 from bot.zoho import ZohoClient
@@ -108,6 +112,7 @@ class DemoRoutes:
             Route("/demo/try", self.try_these, methods=["GET"]),
             Route("/demo/events", self.events, methods=["GET"]),
             Route("/demo/files/{file_id}", self.file, methods=["GET"]),
+            Route(render.CRM_PAGE, self.crm_link, methods=["GET"]),
             Route("/demo/command", self.command, methods=["POST"]),
             Route("/demo/click", self.click, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -130,6 +135,18 @@ class DemoRoutes:
         filename, content = found
         kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         return Response(content, media_type=kind, headers={"X-Content-Type-Options": "nosniff"})
+
+    async def crm_link(self, request: Request) -> Response:
+        """Where an "Open in Zoho CRM" link leads in the demo: what it would open (the sample CRM has no pages)."""
+        url = request.query_params.get("url", "")
+        parsed = parse_link(url)
+        if isinstance(parsed, BadInput):
+            return HTMLResponse(render.crm_link_page(url, "", ""))
+        found = self.fakes.zoho.records.get((parsed.module, parsed.record_id))
+        fields = found.fields if found is not None else {}
+        name = fields.get("Full_Name") or fields.get("Account_Name")  # a person's, or an account's own name
+        return HTMLResponse(render.crm_link_page(url, f"{parsed.module} {parsed.record_id}",
+                                                 name if isinstance(name, str) else ""))
 
     async def command(self, request: Request) -> Response:
         payload = await _json(request)
@@ -213,12 +230,47 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def run(port: int) -> int:
-    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0; uvicorn's 3 if it cannot listen)."""
+    """Serve the demo on 127.0.0.1:`port` until Ctrl-C or SIGTERM (exit status 0), or say at once that the port
+    cannot be had and which one to try instead (exit status 1)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    with running_fakes() as fakes:
+    try:
+        sock = listening_socket(port)
+    except OSError as exc:
+        print(cannot_listen(port, exc), file=sys.stderr)
+        return 1
+    with sock, running_fakes() as fakes:  # the port is ours before anything starts: no half-started demo
         web = build(fakes, port)
         config = uvicorn.Config(web, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=3)
         with _stop_signals_noted():  # a clean stop on Ctrl-C or SIGTERM exits 0, as `python -m bot` does
-            _AnnouncingServer(config).run()
+            _AnnouncingServer(config).run(sockets=[sock])
     return 0
+
+
+def listening_socket(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port` for uvicorn to serve on; OSError when the port cannot be had."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's own: not a port someone listens on
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def cannot_listen(port: int, error: OSError) -> str:
+    """Why the demo did not start, and the command to run instead (with a port free right now, when one is)."""
+    free = next((p for p in range(port + 1, min(port + 100, 65535) + 1) if _free(p)), None)
+    instead = f"try `python -m bot demo --port {free}`" if free else "choose another with `python -m bot demo --port N`"
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: {instead}"
+    return f"cannot listen on port {port} ({error.strerror or error}): {instead}"
+
+
+def _free(port: int) -> bool:
+    try:
+        listening_socket(port).close()
+    except OSError:
+        return False
+    return True

@@ -244,6 +244,7 @@ class BotProcess:
             if ready():
                 return self
             time.sleep(0.05)
+        self.stop()  # a `with` block that never began will not stop it: nothing is left running
         raise RuntimeError(f"{self.command} did not start in {wait}s:\n{self.output()}")
 
     def stop(self, timeout: float = 30.0) -> int:

@@ -18,7 +18,7 @@ from bot import messages
 from bot.background import Background
 from bot.pipeline import Ack, Asker, Pipeline
 from bot.shared.clicks import Clicks, MemoryClicks
-from bot.slack.choices import ACTION_ID, parse_choice_value
+from bot.slack.choices import ACTION_ID, Choice, parse_choice_value
 from bot.slack.directory import SlackDirectory
 from bot.slack.replies import QuietReplier, SlackReplier, explanation_ack
 from bot.slack.unfurl import UnfurlDestination, Unfurler
@@ -80,22 +80,22 @@ class ShareChoice:
         await ack()
         action = next((a for a in body.get("actions") or [] if isinstance(a, dict)
                        and a.get("action_id") == ACTION_ID), {})
-        parsed = parse_choice_value(action.get("value"))
-        if parsed is None:
+        choice = parse_choice_value(action.get("value"))
+        if choice is None:
             log.warning("a share click with a value crmphoto did not make; ignored")
             return
         if not await self._first_click(body, str(action.get("value"))):
             log.info("a repeated click on the same Share photo button; already being shared")
             return
-        self.background.spawn(self.share(parsed, body, respond, client))
+        self.background.spawn(self.share(choice, body, respond, client))
 
-    async def share(self, parsed: tuple[str, str, str, str], body: dict[str, Any], respond: AsyncRespond,
+    async def share(self, choice: Choice, body: dict[str, Any], respond: AsyncRespond,
                     client: AsyncWebClient) -> None:
-        module, record_id, user, channel = parsed
+        user, channel = choice.user, choice.channel
         team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
         asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
-        answer = await self.pipeline.receive_choice(module, record_id, asker, _id(body.get("user")),
-                                                    _id(body.get("channel")))
+        answer = await self.pipeline.receive_choice(choice.module, choice.record_id, asker, _id(body.get("user")),
+                                                    _id(body.get("channel")), name=choice.name)
         replier = SlackReplier(respond, client, channel, user)
         if answer.ticket is None:
             if answer.explanation is not None:

@@ -80,7 +80,7 @@ class SlackReplier:
         total = len(outcome.choices) + outcome.more
         blocks = choice_blocks(
             outcome.choices, total, False, searched,
-            lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel),
+            lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel, card.name),
         )
         body = {"response_type": "ephemeral", "replace_original": False,
                 "text": messages.choices_text(total, searched), "blocks": blocks}
