@@ -114,15 +114,25 @@ async def test_a_lease_freed_in_a_process_goes_straight_to_its_next_call(stores)
 async def test_a_busy_process_cannot_keep_the_slots_from_a_waiting_one(stores) -> None:
     busy, other = FleetSlots(stores(), 1, poll=NO_POLL), FleetSlots(stores(), 1, poll=NO_POLL)
     done: list[str] = []
+    go = asyncio.Event()
+    first = True
 
     async def call(slots: FleetSlots, name: str) -> None:
+        nonlocal first
         async with slots.slot():
+            if first:  # the first call in holds the lease until both processes are queued behind it
+                first = False
+                await go.wait()
             await asyncio.sleep(0.005)
         done.append(name)
 
+    # All 30 first tries go to Redis side by side, and `waiting` counts a call only once its try came back
+    # full: the lease must not change hands before the last one has, or 29 is never seen (the flake).
     calls = [asyncio.create_task(call(busy, "busy")) for _ in range(30)]
     await until(lambda: busy.waiting == 29)
     calls.append(asyncio.create_task(call(other, "other")))
+    await until(lambda: other.waiting == 1)  # `other` is in the fleet's queue, behind `busy`
+    go.set()
     await asyncio.wait_for(asyncio.gather(*calls), 20)
     # busy was queued first, so it keeps the lease once more after its first 1 + HANDOFFS calls; then it
     # is behind `other` in the fleet's queue.
