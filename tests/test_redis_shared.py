@@ -90,10 +90,11 @@ async def test_zoho_concurrency_cap_holds_for_the_fleet(stores) -> None:
 async def test_a_lease_of_a_dead_process_expires(stores) -> None:
     dead = FleetSlots(stores(), 1, ttl=0.3)
     taken = dead.slot()
-    await taken.__aenter__()  # the process dies holding it: never released
+    await taken.__aenter__()
+    await dead.aclose()  # the process dies holding it: never released, no longer renewed
     alive = FleetSlots(stores(), 1)
     started = asyncio.get_running_loop().time()
-    async with alive.slot():
+    async with asyncio.timeout(5), alive.slot():
         waited = asyncio.get_running_loop().time() - started
     assert 0.2 <= waited < 2.0
 
