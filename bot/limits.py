@@ -109,8 +109,9 @@ class SlidingWindowLimiter:
 class ByteBudget:
     """Photo bytes this process holds at once; fetches wait for room instead of growing memory.
 
-    A lease is taken before a photo's body is read and given back when the photo object is freed (after
-    the upload has the bytes), so the count follows the memory really held.
+    A lease is taken before the photo is asked for (the largest a photo may be, so a fetch never waits here
+    while it holds a Zoho slot), cut to the photo's size when Zoho answers, and given back when the photo
+    object is freed (after the upload has the bytes), so the count follows the memory really held.
     """
 
     def __init__(self, limit: int) -> None:
@@ -118,6 +119,11 @@ class ByteBudget:
         self.held = 0
         self.peak = 0
         self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Fetches waiting for room."""
+        return len(self._waiters)
 
     async def acquire(self, size: int) -> None:
         size = min(size, self.limit)

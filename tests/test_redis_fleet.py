@@ -16,8 +16,9 @@ import pytest
 from bot.fakes import harness
 from bot.fakes.harness import BotProcess, bot_env, command_body, free_port, sign
 from bot.fakes.slack import FakeSlack
-from bot.fakes.zoho import FakeZoho
+from bot.fakes.zoho import FakeZoho, Record
 from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 _ids = itertools.count(1)
@@ -26,13 +27,13 @@ Fleet = tuple[list[BotProcess], FakeZoho, FakeSlack]
 
 @pytest.fixture
 def fleet(redis_server: RedisServer) -> Iterator[Callable[..., Fleet]]:  # noqa: F811
-    """`fleet(latency=…, **env)`: three bots on their own ports, sharing Redis and the fakes."""
+    """`fleet(latency=…, processes=3, **env)`: bots on their own ports, sharing Redis and the fakes."""
     with ExitStack() as stack:
-        def start(latency: float = 0.0, **env: str) -> Fleet:
+        def start(latency: float = 0.0, processes: int = 3, **env: str) -> Fleet:
             zoho = stack.enter_context(FakeZoho(latency=latency))
             slack = stack.enter_context(FakeSlack(bot_token=harness.BOT_TOKEN))
             settings = {"MAX_IN_FLIGHT": "1000", "REDIS_URL": redis_server.url, **env}
-            bots = [BotProcess(bot_env(zoho, slack, free_port(), **settings)) for _ in range(3)]
+            bots = [BotProcess(bot_env(zoho, slack, free_port(), **settings)) for _ in range(processes)]
             for bot in bots:
                 stack.enter_context(bot)
             return bots, zoho, slack
@@ -40,8 +41,12 @@ def fleet(redis_server: RedisServer) -> Iterator[Callable[..., Fleet]]:  # noqa:
         yield start
 
 
-def fire(bots: list[BotProcess], slack: FakeSlack, count: int) -> list[tuple[BotProcess, str, str]]:
-    """`count` commands by one person, round-robin over the bots, 20 at a time; (bot, channel, response name)."""
+def fire(bots: list[BotProcess], slack: FakeSlack, count: int, first_id: int = 100000,
+         ) -> list[tuple[BotProcess, str, str]]:
+    """`count` commands by one person, round-robin over the bots, 20 at a time; (bot, channel, response name).
+
+    Command i asks for `Contacts {first_id + i}`.
+    """
     sent: list[tuple[BotProcess, str, str]] = []
     for i in range(count):
         n = next(_ids)
@@ -51,7 +56,7 @@ def fire(bots: list[BotProcess], slack: FakeSlack, count: int) -> list[tuple[Bot
 
     def one(item: tuple[int, tuple[BotProcess, str, str]]) -> None:
         i, (bot, channel, name) = item
-        body = command_body(f"Contacts {100000 + i}", channel=channel, response_url=slack.response_url(name))
+        body = command_body(f"Contacts {first_id + i}", channel=channel, response_url=slack.response_url(name))
         assert httpx.post(f"{bot.url}/slack/events", content=body, headers=sign(body), timeout=20).status_code == 200
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -125,6 +130,35 @@ def test_zoho_concurrency_cap_is_for_the_fleet(fleet) -> None:
     codes = one_outcome_each(slack, sent, settled(bots, sent, timeout=120))
     assert codes == Counter({"OK": 60})
     assert zoho.max_in_flight == 5
+
+
+def test_a_killed_process_gives_its_zoho_slots_back_within_a_lease(fleet, redis_server: RedisServer,  # noqa: F811
+                                                                     ) -> None:
+    (doomed, survivor), zoho, slack = fleet(processes=2, USER_RATE_LIMIT="0", ZOHO_MAX_CONCURRENCY="4")
+    slow = 900000
+    for i in range(4):
+        zoho.add_record("Contacts", str(slow + i), Record(delay=120.0))
+    fire([doomed], slack, 4, first_id=slow)
+    with redis_server.client() as r:
+        wait_until(lambda: r.keys("crmphoto:*zoho:in-flight"), timeout=10)
+        [leases] = r.keys("crmphoto:*zoho:in-flight")
+        wait_until(lambda: r.zcard(leases) == 4, timeout=10)  # the four slow photos hold the fleet's four slots
+        first = min(score for _, score in r.zrange(leases, 0, -1, withscores=True))
+        # Their calls outlive a first renewal: the kill comes when the leases have been extended once.
+        wait_until(lambda: min(score for _, score in r.zrange(leases, 0, -1, withscores=True)) > first, timeout=10)
+        assert r.zcard(leases) == 4
+    assert doomed.proc is not None
+    doomed.proc.kill()  # as Heroku does after R14/R15 or 30 s after SIGTERM: nothing is given back
+    doomed.proc.wait()
+    killed = time.monotonic()
+
+    sent = fire([survivor], slack, 4)
+    codes = one_outcome_each(slack, sent, settled([survivor], sent))
+    after = sorted(round(u["completed_at"] - killed, 2) for u in slack.uploads
+                   if u["channel_id"] in {channel for _, channel, _ in sent})
+    assert codes == Counter({"OK": 4}), (codes, after)
+    assert len(after) == 4 and after[-1] < 22.0, after
+    print(f"photos delivered {after} s after the kill")
 
 
 def test_redis_lost_mid_run_then_back(fleet, redis_server: RedisServer) -> None:  # noqa: F811

@@ -17,7 +17,7 @@ import pytest
 from bot.shared import SharedStore
 from bot.shared.lease import HANDOFFS, FleetSlots
 from tests.clock import Clock
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import NAMESPACE, RedisServer, redis_server  # noqa: F401
 from tests.waiting import until
 
 pytestmark = pytest.mark.redis
@@ -76,6 +76,7 @@ async def test_an_uncontended_call_costs_two_redis_commands(stores) -> None:
         async with slots.slot():
             pass
     assert slots.round_trips == 2 * 4 and slots.taken == 4  # one script to take, one to give back
+    assert slots.renewals == 0  # a call shorter than a renewal period costs no renewal
     assert not slots.subscribed  # a process that never waited has no subscription
 
 
@@ -152,6 +153,78 @@ async def test_a_lease_past_half_its_life_goes_back_to_redis_instead_of_on(store
     await first.__aexit__(None, None, None)
     await asyncio.wait_for(second, 5)
     assert slots.taken == 2
+
+
+async def test_a_lease_is_renewed_while_its_calls_run_handed_on_included(stores) -> None:
+    ttl = 0.5
+    holder = FleetSlots(stores(), 1, ttl=ttl, poll=NO_POLL)
+    other = FleetSlots(stores(), 1, poll=0.05)
+    done_first, go = asyncio.Event(), asyncio.Event()
+    inside: list[str] = []
+
+    async def call(slots: FleetSlots, name: str, hold: asyncio.Event | None = None) -> None:
+        async with slots.slot():
+            inside.append(name)
+            if hold is not None:
+                await hold.wait()
+            inside.remove(name)
+
+    first = asyncio.create_task(call(holder, "first", done_first))
+    await until(lambda: inside == ["first"])
+    second = asyncio.create_task(call(holder, "second", go))  # handed the lease when `first` ends
+    third = asyncio.create_task(call(other, "other"))
+    await until(lambda: holder.waiting == 1 and other.waiting == 1)
+    done_first.set()
+    await asyncio.wait_for(first, 5)
+    await until(lambda: inside == ["second"])
+    asked = other.round_trips
+    # `other` asks Redis every 50 ms; 40 more questions span four TTLs of the one lease `holder` took.
+    await until(lambda: other.round_trips >= asked + 40 or "other" in inside)
+    assert inside == ["second"], inside  # the lease outlived its TTL: renewed, never taken from under a call
+    assert holder.taken == 1 and holder.renewals >= 3
+    go.set()
+    await asyncio.wait_for(asyncio.gather(second, third), 5)
+    assert holder.held == 0
+
+
+async def test_a_lease_lost_before_its_renewal_is_not_handed_on(
+        stores, redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+    slots = FleetSlots(stores(), 1, ttl=1.0, renew_every=0.05, poll=NO_POLL)
+    held = slots.slot()
+    await held.__aenter__()
+    with redis_server.client() as r:
+        r.zadd(slots.key, {"another": 1e15})  # another process's lease keeps the fleet full throughout
+        following = slots.slot()
+        nxt = asyncio.create_task(following.__aenter__())
+        await until(lambda: slots.waiting == 1)
+        # Our lease disappears, as if Redis had been out of reach for a whole TTL (or restarted empty).
+        r.zrem(slots.key, *(m for m in r.zrange(slots.key, 0, -1) if m != b"another"))
+        with caplog.at_level(logging.WARNING, logger="bot.shared.lease"):
+            await until(lambda: slots.held == 0)  # the next renewal found it gone
+        assert any("expired before they could be renewed" in r.getMessage() for r in caplog.records)
+        await held.__aexit__(None, None, None)
+        assert slots.waiting == 1  # the lost lease was not handed to the waiting call
+        r.zrem(slots.key, "another")
+        r.publish(f"{NAMESPACE}zoho:slot-freed", "")
+    await asyncio.wait_for(nxt, 5)  # a lease from Redis
+    assert slots.taken == 2 and slots.held == 1
+
+
+async def test_closing_stops_the_renewal_even_when_the_cancel_lands_as_a_redis_write_ends(stores) -> None:
+    # Under Python 3.11 redis-py's write (asyncio.wait_for) can swallow a cancel (CPython gh-86296): the renewal
+    # must stop anyway, or closing the Zoho client at shutdown hangs. Renewing all the time, a close lands
+    # inside a write about one time in two.
+    rng = random.Random(3)
+    for _ in range(40):
+        slots = FleetSlots(stores(), 1, renew_every=0.0005, poll=NO_POLL)
+        held = slots.slot()
+        await held.__aenter__()
+        await until(lambda: slots.renewals > 0)  # noqa: B023 - awaited before the loop moves on
+        await asyncio.sleep(rng.uniform(0, 0.003))
+        try:
+            await asyncio.wait_for(slots.aclose(), 2)
+        finally:
+            await held.__aexit__(None, None, None)  # no lease left: a renewal that missed its cancel stops too
 
 
 async def test_a_call_cancelled_as_it_is_handed_a_lease_passes_it_on(stores, redis_server: RedisServer,  # noqa: F811

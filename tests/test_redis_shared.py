@@ -9,17 +9,18 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.fakes.zoho import FakeZoho, Record
-from bot.limits import DailyBudget, SlidingWindowLimiter
+from bot.fakes.zoho import TINY_JPEG, FakeZoho, Record
+from bot.limits import ByteBudget, DailyBudget, SlidingWindowLimiter
 from bot.shared import SharedStore
 from bot.shared.lease import FleetSlots
 from bot.shared.limits import SharedBudget, SharedRateLimiter
 from bot.shared.marks import SharedMarks
 from bot.shared.store import constant
-from bot.zoho import Photo
+from bot.zoho import Module, Photo, ZohoClient
 from tests.clock import Clock
-from tests.conftest import make_client
+from tests.conftest import FAST_RETRY, make_client, zoho_settings
 from tests.redis_server import NAMESPACE, RedisServer, redis_server  # noqa: F401
+from tests.waiting import until
 
 pytestmark = pytest.mark.redis
 
@@ -89,10 +90,11 @@ async def test_zoho_concurrency_cap_holds_for_the_fleet(stores) -> None:
 async def test_a_lease_of_a_dead_process_expires(stores) -> None:
     dead = FleetSlots(stores(), 1, ttl=0.3)
     taken = dead.slot()
-    await taken.__aenter__()  # the process dies holding it: never released
+    await taken.__aenter__()
+    await dead.aclose()  # the process dies holding it: never released, no longer renewed
     alive = FleetSlots(stores(), 1)
     started = asyncio.get_running_loop().time()
-    async with alive.slot():
+    async with asyncio.timeout(5), alive.slot():
         waited = asyncio.get_running_loop().time() - started
     assert 0.2 <= waited < 2.0
 
@@ -213,6 +215,32 @@ async def test_in_flight_photo_keeps_its_outcome_when_redis_disappears(
         redis_server.stop()  # the lease cannot be given back: it is simply left to expire
         assert isinstance(await task, Photo)
         assert isinstance(await client.fetch_photo("Contacts", "8"), Photo)
+    finally:
+        await client.aclose()
+
+
+async def test_a_photo_waiting_for_memory_holds_no_zoho_slot(stores, fake_zoho: FakeZoho,
+                                                             redis_server: RedisServer) -> None:  # noqa: F811
+    room = ByteBudget(20 * 1024 * 1024)
+    client = ZohoClient(zoho_settings(fake_zoho, max_concurrency=1), retry=FAST_RETRY, photo_bytes=room)
+    client.share(stores())
+    fake_zoho.add_record("Contacts", "7", Record())
+    fake_zoho.add_record("Contacts", "8", Record(fields={"Full_Name": "Jane Doe"}))
+    await client.modules.resolve("Contacts")  # the module list is known: only the calls below need a slot
+    fake_zoho.reset_counts()
+    try:
+        await room.acquire(room.limit)  # photos being uploaded fill this process's photo memory
+        photo = asyncio.ensure_future(client.fetch_photo("Contacts", "7"))
+        await until(lambda: room.waiting == 1)
+        with redis_server.client() as r:
+            assert r.zcard(f"{NAMESPACE}zoho:in-flight") == 0  # no fleet lease held while it waits
+        assert fake_zoho.photo_calls() == 0
+        card = await asyncio.wait_for(client.record_card(Module("Contacts"), "8"), 5)  # the only slot is free
+        assert card.name == "Jane Doe" and not photo.done()
+        room.release(room.limit)
+        assert isinstance(await asyncio.wait_for(photo, 5), Photo)
+        assert fake_zoho.photo_calls() == 1
+        assert room.held == len(TINY_JPEG)  # cut to the photo's size once Zoho answered
     finally:
         await client.aclose()
 

@@ -215,6 +215,7 @@ class Record:
     error: str | None = None  # a code from ERRORS: answer with that error instead
     fields: dict[str, Any] = field(default_factory=dict)  # e.g. Full_Name, Email, Account_Name {name, id}
     exists: bool = True  # False: the record itself answers 204
+    delay: float = 0.0  # seconds this record's photo takes to come (on top of `latency`): a slow record
 
 
 @dataclass
@@ -494,7 +495,7 @@ class FakeZoho(ThreadedServer):
             self.in_flight -= 1
 
     async def _crm(
-        self, kind: str, request: web.Request, answer: Callable[[web.Request], web.StreamResponse]
+        self, kind: str, request: web.Request, answer: Callable[[web.Request], web.StreamResponse], delay: float = 0.0
     ) -> web.StreamResponse:
         """What every CRM call goes through at Zoho: method, token, then scripted faults, then the answer."""
         self._record(request)
@@ -508,6 +509,8 @@ class FakeZoho(ThreadedServer):
             fault = self._take_fault(kind, request)
             if fault is not None:
                 return fault
+            if delay:
+                await asyncio.sleep(delay)
             return answer(request)
         finally:
             self._leave()
@@ -516,7 +519,9 @@ class FakeZoho(ThreadedServer):
         return await self._crm("modules", request, self._answer_modules)
 
     async def _photo(self, request: web.Request) -> web.StreamResponse:
-        return await self._crm("photo", request, self._answer_photo)
+        with self._lock:
+            record = self.records.get((request.match_info["module"], request.match_info["record"]))
+        return await self._crm("photo", request, self._answer_photo, delay=record.delay if record else 0.0)
 
     def _answer_modules(self, request: web.Request) -> web.StreamResponse:
         if not self.scope_for_modules:

@@ -223,22 +223,26 @@ class ZohoClient:
     async def _fetch_photo(self, api_name: str, record_id: str) -> Photo | NoPhoto:
         path = photo_path(self.settings.api_version, api_name, record_id)
         module = Module(api_name)
-        async with self._get(path) as response:
-            if response.status_code == 204:
-                return NoPhoto(module.api_name, record_id)
-            lease = await self._lease_for(response)
-            try:
-                content = await self._read_limited(response)
-                photo = build_photo(
-                    module.api_name,
-                    record_id,
-                    content,
-                    response.headers.get("Content-Type"),
-                    response.headers.get("Content-Disposition"),
-                )
-            except BaseException:
-                self._return_lease(lease)
-                raise
+        lease = await self._room_for_a_photo()
+        photo: Photo | None = None
+        try:
+            async with self._get(path) as response:
+                if response.status_code != 204:
+                    lease = self._fit_lease(lease, response)
+                    content = await self._read_limited(response)
+                    photo = build_photo(
+                        module.api_name,
+                        record_id,
+                        content,
+                        response.headers.get("Content-Type"),
+                        response.headers.get("Content-Disposition"),
+                    )
+        except BaseException:
+            self._return_lease(lease)
+            raise
+        if photo is None:
+            self._return_lease(lease)
+            return NoPhoto(module.api_name, record_id)
         if self._photo_bytes is not None:
             # Hold the lease for exactly as long as the bytes live: freed photo, freed room.
             held = min(lease, len(photo.content))
@@ -350,15 +354,26 @@ class ZohoClient:
                 return b'{"users": [], "info": {"more_records": false}}'
             return await self._read_limited(response)
 
-    async def _lease_for(self, response: httpx.Response) -> int:
-        """Wait for room to hold this photo's bytes (its Content-Length, or the most a photo may be)."""
+    async def _room_for_a_photo(self) -> int:
+        """Wait for room to hold the largest photo, before any Zoho slot is taken.
+
+        The size is only known from the answer, but a call waiting for memory must not hold a slot (with Redis,
+        the fleet's) that a search or a card could use meanwhile: reserve the most a photo may be, then cut it
+        down to the photo's Content-Length (`_fit_lease`) as soon as the answer starts.
+        """
         if self._photo_bytes is None:
             return 0
-        length = response.headers.get("Content-Length", "")
-        size = int(length) if length.isascii() and length.isdigit() else MAX_PHOTO_BYTES
-        size = min(size, MAX_PHOTO_BYTES)
+        size = min(MAX_PHOTO_BYTES, self._photo_bytes.limit)
         await self._photo_bytes.acquire(size)
         return size
+
+    def _fit_lease(self, lease: int, response: httpx.Response) -> int:
+        """Give back what the photo's Content-Length shows it will not need; no length keeps it all."""
+        length = response.headers.get("Content-Length", "")
+        if not (length.isascii() and length.isdigit()) or int(length) >= lease:
+            return lease
+        self._return_lease(lease - int(length))
+        return int(length)
 
     def _return_lease(self, lease: int) -> None:
         if self._photo_bytes is not None:
