@@ -9,12 +9,12 @@ refusal code the words catalogue explains, or None.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
 
 from bot.codes import REFUSALS, Code
 from bot.config import AccessSettings
+from bot.ids import CONVERSATION_ID
 from bot.zoho.errors import ZohoError
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ __all__ = ["REFUSALS", "Gate", "Sharing", "person_refusal"]
 # Whether a conversation is shared with another organisation, as Slack's conversations.info tells it:
 # "invisible" is a DM or private channel the bot is not in (Slack answers channel_not_found).
 Sharing = Literal["internal", "external", "invisible"]
-CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
 
 TEAM_NOT_ALLOWED = Code.TEAM_NOT_ALLOWED
 CHANNEL_NOT_ALLOWED = Code.CHANNEL_NOT_ALLOWED

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.datacentres import BY_KEY, DEFAULT
-from bot.ids import API_NAME
+from bot.ids import API_NAME, CONVERSATION_ID
 
 # ZOHO_DC -> (accounts server, API domain): a view of the one table in bot/datacentres.py.
 DATA_CENTRES: dict[str, tuple[str, str]] = {key: (dc.accounts_url, dc.api_domain) for key, dc in BY_KEY.items()}
@@ -254,7 +254,7 @@ def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings:
 
 ID_SHAPES = {
     "ALLOWED_TEAM_IDS": (re.compile(r"[TE][A-Z0-9]{2,30}"), "workspace ids like T0123ABCD"),
-    "ALLOWED_CHANNEL_IDS": (re.compile(r"[CGD][A-Z0-9]{2,30}"), "channel ids like C0123ABCD"),
+    "ALLOWED_CHANNEL_IDS": (CONVERSATION_ID, "channel ids like C0123ABCD"),
     "ALLOWED_USER_IDS": (re.compile(r"[UW][A-Z0-9]{2,30}"), "user ids like U0123ABCD"),
     "ALLOWED_USERGROUP_IDS": (re.compile(r"S[A-Z0-9]{2,30}"), "user group ids like S0123ABCD"),
     "ALLOWED_MODULES": (API_NAME, "module api names like Contacts"),

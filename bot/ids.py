@@ -5,6 +5,8 @@
   before a call. Some exports write it `zcrm_<digits>`: `record_id()` drops that prefix.
 - A module's API name (what Zoho's paths, links' tab segment and the admin's lists use) is ASCII: a letter, then
   letters, digits and underscores (FACTS.md), at most 100 characters (Zoho's own are far shorter).
+- A Slack conversation id (what ALLOWED_CHANNEL_IDS lists and the shared-channel gate asks about): `C`, `G` or
+  `D`, then 2 to 30 capital letters and digits.
 - A module typed by its label may be in the org's language (`Aufträge`, `連絡先`): each word any Unicode letter
   followed by letters, digits or underscores. Such a word is only ever matched against Zoho's labels
   (bot.zoho.modules); it never reaches a path, where only an API name goes.
@@ -18,6 +20,7 @@ MAX_ID_DIGITS = 30
 RECORD_ID = re.compile(rf"[0-9]{{1,{MAX_ID_DIGITS}}}", re.ASCII)
 API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}", re.ASCII)
 LABEL_WORD = re.compile(r"[^\W\d_]\w{0,99}")
+CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
 ZCRM_PREFIX = "zcrm_"
 
 

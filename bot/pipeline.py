@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -366,25 +366,12 @@ class Pipeline:
         Slack not answering in time refuses (IDENTITY_UNKNOWN, SHARING_UNKNOWN): never guess in the asker's favour.
         """
         asker = ticket.asker
-
-        async def who() -> Code | None:
-            try:
-                async with asyncio.timeout(within):
-                    return await self.gate.check_person(asker.user, asker.team, asker.enterprise,
-                                                        self.directory.user, self.directory.group_members,
-                                                        noted=lambda ok: self._crm_user.__setitem__(ticket.ref, ok))
-            except TimeoutError:
-                return Code.IDENTITY_UNKNOWN
-
-        async def where() -> Code | None:
-            try:
-                async with asyncio.timeout(within):
-                    return await self.gate.check_conversation(asker.channel, ticket.via, asker.ext_shared,
-                                                              self.directory.sharing)
-            except TimeoutError:
-                return Code.SHARING_UNKNOWN
-
-        person, conversation = await asyncio.gather(who(), where())
+        who = self.gate.check_person(asker.user, asker.team, asker.enterprise, self.directory.user,
+                                     self.directory.group_members,
+                                     noted=lambda ok: self._crm_user.__setitem__(ticket.ref, ok))
+        where = self.gate.check_conversation(asker.channel, ticket.via, asker.ext_shared, self.directory.sharing)
+        person, conversation = await asyncio.gather(_within(who, within, Code.IDENTITY_UNKNOWN),
+                                                    _within(where, within, Code.SHARING_UNKNOWN))
         return person or conversation
 
     # --- find the record ---------------------------------------------------------------------------
@@ -476,6 +463,15 @@ def _naming(request: Request) -> tuple[str, str, str | None]:
     if isinstance(request, SearchRequest):
         return request.module or "", "", messages.searched(request.value, [request.module] if request.module else [])
     return request.module, request.record_id, None
+
+
+async def _within(check: Awaitable[Code | None], seconds: float, late: Code) -> Code | None:
+    """A gate's answer, or `late` when it takes longer than `seconds`."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await check
+    except TimeoutError:
+        return late
 
 
 def _left(ends: float) -> float:
