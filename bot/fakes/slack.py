@@ -97,6 +97,8 @@ users.info / usergroups.users.list (docs: users.info, usergroups.users.list)
     otherwise, and only while `email_scope` is True: the field needs the scope users:read.email
     (https://api.slack.com/scopes/users:read.email: "required to access the email field in user objects
     returned by the users.list and users.info web API methods"); without it the profile has no email.
+  * `user.locale` (`en-US` unless `add_user(..., locale=...)` says otherwise) only with `include_locale=true`
+    (FACTS.md; api.slack.com/methods/users.info: "Set this to true to receive the locale for this user").
 
 response_url (docs: "Handling user interaction" -> "Responding to interactions")
   * `POST /respond/<name>` records the JSON body as sent, `replace_original` / `delete_original` included (a
@@ -324,7 +326,7 @@ class FakeSlack(ThreadedServer):
             return ch is not None and BOT_USER_ID in ch.members
 
     def add_user(self, user_id: str, **fields: Any) -> None:
-        """Configure what `users.info` answers for `user_id` (e.g. `is_restricted=True`)."""
+        """Configure what `users.info` answers for `user_id` (e.g. `is_restricted=True`, `locale="ja-JP"`)."""
         with self._lock:
             self.users[user_id] = {"id": user_id, **fields}
 
@@ -836,6 +838,11 @@ class FakeSlack(ThreadedServer):
         if not self.email_scope:
             profile.pop("email", None)
         answer["profile"] = profile
+        # FACTS.md: Slack gives the user's `locale` only when asked with include_locale=true.
+        if str(params.get("include_locale", "")).lower() in ("true", "1"):
+            answer.setdefault("locale", "en-US")
+        else:
+            answer.pop("locale", None)
         return {"user": answer}
 
     def _usergroups_users_list(self, params: Params) -> dict[str, Any]:

@@ -103,6 +103,11 @@ class SlackDirectory:
         """The user's profile flags, or None when Slack cannot see them (someone from another org)."""
         return await self._users.fetch(user_id, lambda: self._load_user(user_id))
 
+    def known_locale(self, user_id: str) -> str | None:
+        """The user's Slack locale if a lookup already holds it: the ack never waits for Slack."""
+        hit, user = self._users.get(user_id)
+        return (user or {}).get("locale") or None if hit else None
+
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self._groups.fetch(group_id, lambda: self._load_group(group_id))
 
@@ -139,7 +144,7 @@ class SlackDirectory:
 
     async def _load_user(self, user_id: str) -> dict[str, Any] | None:
         try:
-            response = await self.client.users_info(user=user_id)
+            response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             if data.get("error") != "user_not_found":
