@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot import messages
+from bot import i18n, messages
 from bot.config import ConfigError, load_zoho_settings
 from bot.deliver import Delivery, DeliveryError, deliver_photo
 from bot.escapes import escape
@@ -112,7 +112,8 @@ def photo_command(argv: list[str]) -> int:
         parser.print_help()
         return 0
     if isinstance(parsed, BadInput):
-        hint = messages.input_hint(parsed.problem, parsed.detail, command=PROG, more=f"{PROG} --help")
+        hint = messages.input_hint(parsed.problem, parsed.detail, command=PROG, more=f"{PROG} --help",
+                                   locale=i18n.ADMIN)
         print(messages.cli_text(hint), file=sys.stderr)
         return 2
     try:

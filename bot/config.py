@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot import i18n
 from bot.datacentres import BY_KEY, DEFAULT
 from bot.ids import API_NAME, CONVERSATION_ID
 
@@ -339,6 +340,7 @@ class Settings:
     redis_url: Secret | None = None  # shared state for a fleet of processes; it carries the password
     redis_key_prefix: str = ""  # REDIS_KEY_PREFIX: shown in every key, before the deployment's hash
     redis_max_connections: int = 4  # REDIS_MAX_CONNECTIONS: one process's connections, its subscription's included
+    default_locale: str = "en"  # DEFAULT_LOCALE: what the channel reads, and a rep's words until Slack says theirs
 
 
 def _redis_url(env: Mapping[str, str], problems: list[str]) -> Secret | None:
@@ -369,6 +371,18 @@ def _redis_max_connections(env: Mapping[str, str], problems: list[str]) -> int:
     return _int_in_range(env, "REDIS_MAX_CONNECTIONS", 4, 2, 100, problems)
 
 
+def _default_locale(env: Mapping[str, str], problems: list[str]) -> str:
+    """DEFAULT_LOCALE: one of crmphoto's languages, as gettext (`pt_BR`) or Slack (`pt-BR`, `ja-JP`) writes it."""
+    raw = env.get("DEFAULT_LOCALE", "").strip()
+    if not raw:
+        return i18n.ENGLISH
+    if not i18n.supported(raw):
+        problems.append(f"DEFAULT_LOCALE must be one of crmphoto's languages: {', '.join(i18n.LANGUAGES)} (or a "
+                        f"Slack locale of one of them, like ja-JP or es-LA), not {raw!r}.")
+        return i18n.ENGLISH
+    return i18n.language(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Everything the Slack bot needs; raises ConfigError naming every problem."""
     values = read_environment(env)
@@ -379,7 +393,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     redis_url = _redis_url(values, problems)
     key_prefix = _redis_key_prefix(values, problems)
     max_connections = _redis_max_connections(values, problems)
+    default_locale = _default_locale(values, problems)
     if problems:
         raise ConfigError(problems)
     return Settings(zoho=zoho, slack=slack, access=access, redis_url=redis_url, redis_key_prefix=key_prefix,
-                    redis_max_connections=max_connections)
+                    redis_max_connections=max_connections, default_locale=default_locale)

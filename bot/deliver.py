@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot import messages
+from bot import i18n, messages
 from bot.codes import Code
 from bot.messages import Label
 from bot.records import RecordCard
@@ -80,7 +80,7 @@ def _allow_all(api_name: str) -> bool:
 
 
 def zoho_outcome(error: ZohoError, module: str, record_id: str, photo_modules: list[str],
-                 about: str | None = None) -> Outcome:
+                 about: messages.Subject | None = None) -> Outcome:
     """A Zoho failure as an explained outcome (a code we don't know keeps Zoho's own for the reference)."""
     if isinstance(error, ModuleProblem):
         words = messages.explain(Code.of(error.code), module, record_id, typed=error.typed,
@@ -93,7 +93,7 @@ def zoho_outcome(error: ZohoError, module: str, record_id: str, photo_modules: l
     return Outcome(module, record_id, code, words, zoho_code=error.code, detail=detail)
 
 
-def explained(code: Code, module: str, record_id: str, about: str | None = None) -> Outcome:
+def explained(code: Code, module: str, record_id: str, about: messages.Subject | None = None) -> Outcome:
     return Outcome(module, record_id, code, messages.explain(code, module, record_id, about=about))
 
 
@@ -132,7 +132,7 @@ async def fetch(
 
 async def hand_over(photo: Photo, destination: Destination, label: Label | None = None) -> Outcome:
     """Give the photo to `destination`; a refusal becomes an explained outcome."""
-    label = label or messages.photo_label(None, photo.module, photo.record_id)
+    label = label or messages.photo_label(None, photo.module, photo.record_id, locale=i18n.ADMIN)  # the CLI's file
     try:
         delivery = await destination.send(photo, label)
     except DeliveryError as error:

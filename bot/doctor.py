@@ -32,6 +32,7 @@ from bot import datacentres, messages, scopes
 from bot.codes import Code
 from bot.config import ConfigError, Secret, Settings, ZohoSettings, load_settings, read_environment
 from bot.datacentres import DataCentre
+from bot.i18n import ADMIN
 from bot.shared import SharedStore, namespace
 from bot.slack.client import build_client
 from bot.workers import plan_workers, web_concurrency
@@ -415,7 +416,7 @@ async def check_photo(client: ZohoClient, record: tuple[str, str], report: Repor
 
 def _photo_failed(report: Report, module: str, record_id: str, code: str, **extra: object) -> None:
     member = Code.of(code)
-    explanation = messages.explain(member, module, record_id, shown=None if member == code else code,
-                                   **extra)  # type: ignore[arg-type]
+    said = messages.explain(member, module, record_id, shown=None if member == code else code,
+                            **extra).said(ADMIN)  # type: ignore[arg-type]
     report.add("photo_failed", False, module=module, record_id=record_id, code=code,
-               what=messages.cli_text(explanation.what), todo=messages.cli_text(explanation.todo))
+               what=messages.cli_text(said.what), todo=messages.cli_text(said.todo))

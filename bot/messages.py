@@ -1,9 +1,14 @@
-"""Every word crmphoto shows a person, in one place so they can be read and improved together.
+"""Every word crmphoto shows a person, in one place so they can be read, translated and improved together.
 
 Texts are Slack mrkdwn. Anything a person typed is escaped before it is echoed (`&`, `<`, `>`), so
 `<!channel>` typed into the command never pings anyone. Each explanation says what happened, what to
 do, and whether the person can fix it themselves or an admin must; it names the record and carries
 the code for reference. No stack traces, no tokens.
+
+Words are written in English and marked `N_` for the gettext catalogues (bot/i18n.py, bot/locales/). Every
+function that returns words a rep reads takes the reader's `locale` as an argument: the asker's Slack language
+for private replies, `DEFAULT_LOCALE` for what the channel sees. Words for admins (alerts, doctor, setup, the
+CLI) are English. Codes and the reference line are the same in every language, so support can read any reply.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
+from bot import i18n
 from bot.codes import Code
 from bot.escapes import escape, unescape
+from bot.i18n import ADMIN, N_, NP_
 from bot.ids import API_NAME, RECORD_ID
 from bot.records import RecordCard
 
@@ -30,365 +38,446 @@ class Fixer(Enum):
 
 
 FIXER_LINES = {
-    Fixer.YOU: "You can sort this out yourself.",
-    Fixer.ADMIN: "This needs your crmphoto admin (whoever set up the Zoho connection); please pass this message on.",
-    Fixer.CRM_USER: "This needs someone in Zoho CRM (the record's owner or the approval reviewer).",
+    Fixer.YOU: N_("You can sort this out yourself."),
+    Fixer.ADMIN: N_("This needs your crmphoto admin (whoever set up the Zoho connection); please pass this "
+                    "message on."),
+    Fixer.CRM_USER: N_("This needs someone in Zoho CRM (the record's owner or the approval reviewer)."),
 }
-
-
-@dataclass(frozen=True)
-class Explanation:
-    code: str
-    what: str  # what happened
-    todo: str  # what to do, or whom to ask
-    fixer: Fixer
-
-    @property
-    def text(self) -> str:
-        return f"{self.what}\n{self.todo}\n_{FIXER_LINES[self.fixer]}_"
 
 
 def record_name(module: str, record_id: str) -> str:
     return f"*{escape(module)} {escape(record_id)}*"
 
 
+class Subject(Protocol):
+    """What an explanation is about (its `{record}`), in the reader's language."""
+
+    def said(self, locale: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class RecordName:
+    """One record: `*Contacts 123*`."""
+
+    module: str
+    record_id: str
+
+    def said(self, locale: str) -> str:
+        return record_name(self.module, self.record_id)
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What was looked for, and where: `*Jane Doe* in Contacts or Leads`."""
+
+    value: str
+    modules: tuple[str, ...] = ()
+
+    def said(self, locale: str) -> str:
+        value = f"*{escape(self.value)}*"
+        where = [escape(m) for m in self.modules if m]
+        if not where:
+            return value
+        return i18n.text(locale, N_("{value} in {modules}"), value=value, modules=i18n.either(locale, where))
+
+
+@dataclass(frozen=True)
+class AdminSubject:
+    """A subject only admins read (bot/alerts.py), so it is English."""
+
+    words: str
+
+    def said(self, locale: str) -> str:
+        return self.words
+
+
+@dataclass(frozen=True)
+class Said:
+    """An explanation in one language: what happened, what to do, who can put it right, and the code."""
+
+    code: str
+    what: str
+    todo: str
+    fixer: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.what}\n{self.todo}\n_{self.fixer}_"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a request ended without a photo, in no language yet: whoever shows it says in which (`said`).
+
+    The pipeline decides the outcome before it knows, or needs to know, who will read it: the asker in their
+    Slack language, or an admin in English.
+    """
+
+    code: str  # shown for reference: ours, or Zoho's own for a code we don't know
+    kind: Code  # the catalogue entry
+    about: Subject | None  # None: the failure came before the record was known
+    typed: str = ""
+    photo_modules: tuple[str, ...] = ()
+    suggestion: str | None = None
+
+    @property
+    def fixer(self) -> Fixer:
+        return CATALOGUE[self.kind][2]
+
+    def said(self, locale: str) -> Said:
+        what, todo, fixer = CATALOGUE[self.kind]
+        if self.about is None:
+            what = N_("Sorry, something went wrong on crmphoto's side.")
+            return Said(self.code, i18n.text(locale, what), i18n.text(locale, todo),
+                        i18n.text(locale, FIXER_LINES[fixer]))
+        values = {
+            "record": self.about.said(locale),
+            "typed": escape(self.typed),
+            "photo_modules": module_list(list(self.photo_modules)),
+            "suggestion": " " + i18n.text(locale, N_("Did you mean *{name}*?"), name=escape(self.suggestion))
+            if self.suggestion else "",
+        }
+        return Said(self.code, i18n.text(locale, what, **values), i18n.text(locale, todo, **values),
+                    i18n.text(locale, FIXER_LINES[fixer]))
+
+
 # code -> (what happened, what to do, who fixes it). `{record}` is the module and id.
 CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
     # The record and its photo
     Code.NO_PHOTO: (
-        "{record} has no photo in Zoho CRM.",
-        "Add one to the record in Zoho CRM, or check you have the right record.",
+        N_("{record} has no photo in Zoho CRM."),
+        N_("Add one to the record in Zoho CRM, or check you have the right record."),
         Fixer.YOU,
     ),
     Code.INVALID_DATA: (
-        "Zoho CRM could not find {record}.",
-        "Check the record id: open the record in Zoho CRM and copy the number at the end of its address, "
-        "or paste the whole link.",
+        N_("Zoho CRM could not find {record}."),
+        N_("Check the record id: open the record in Zoho CRM and copy the number at the end of its address, "
+        "or paste the whole link."),
         Fixer.YOU,
     ),
     Code.INVALID_RECORD_ID: (
-        "{record} doesn't look like a Zoho record id.",
-        "A Zoho record id is a long number, like `4876876000000624001`.",
+        N_("{record} doesn't look like a Zoho record id."),
+        N_("A Zoho record id is a long number, like `4876876000000624001`."),
         Fixer.YOU,
     ),
     Code.RECORD_LOCKED: (
-        "{record} is busy right now: Zia is still checking its image or merging duplicates.",
-        "Try again in a few minutes.",
+        N_("{record} is busy right now: Zia is still checking its image or merging duplicates."),
+        N_("Try again in a few minutes."),
         Fixer.YOU,
     ),
     Code.NOT_APPROVED: (
-        "The photo of {record} can't be shared yet. Either Zia's image check rejected the photo, or the "
-        "record is waiting in Zia record approval.",
-        "If the photo was rejected, upload a new one (or delete the failed one and resubmit the record for "
-        "Zia image validation). If the record is awaiting approval, the reviewer has to approve or reject it first.",
+        N_("The photo of {record} can't be shared yet. Either Zia's image check rejected the photo, or the "
+        "record is waiting in Zia record approval."),
+        N_("If the photo was rejected, upload a new one (or delete the failed one and resubmit the record for "
+        "Zia image validation). If the record is awaiting approval, the reviewer has to approve or reject it first."),
         Fixer.CRM_USER,
     ),
     Code.PHOTO_TOO_LARGE: (
-        "The photo of {record} is larger than crmphoto will carry (15 MB).",
-        "Replace it in Zoho CRM with a smaller image (Zoho allows up to 10 MB).",
+        N_("The photo of {record} is larger than crmphoto will carry (15 MB)."),
+        N_("Replace it in Zoho CRM with a smaller image (Zoho allows up to 10 MB)."),
         Fixer.CRM_USER,
     ),
     # Modules
     Code.INVALID_MODULE: (
-        "Zoho CRM doesn't recognise the module of {record}, or doesn't offer it through its API "
-        "(modules such as Documents and Projects aren't).",
-        "Use one of the modules that have photos: {photo_modules}.",
+        N_("Zoho CRM doesn't recognise the module of {record}, or doesn't offer it through its API "
+        "(modules such as Documents and Projects aren't)."),
+        N_("Use one of the modules that have photos: {photo_modules}."),
         Fixer.YOU,
     ),
     Code.UNKNOWN_MODULE: (
-        "There is no module called *{typed}* in your Zoho CRM, so {record} can't be fetched.{suggestion}",
-        "Photos live in these modules: {photo_modules}.",
+        N_("There is no module called *{typed}* in your Zoho CRM, so {record} can't be fetched.{suggestion}"),
+        N_("Photos live in these modules: {photo_modules}."),
         Fixer.YOU,
     ),
     Code.MODULE_WITHOUT_PHOTOS: (
-        "Records in *{typed}* don't have photos in Zoho CRM, so there is none to show for {record}.",
-        "Photos live in these modules: {photo_modules}.",
+        N_("Records in *{typed}* don't have photos in Zoho CRM, so there is none to show for {record}."),
+        N_("Photos live in these modules: {photo_modules}."),
         Fixer.YOU,
     ),
     # Permissions and set-up: the admin's side
     # Looking a record up by email, phone or name ({record} is what was searched, and where)
     Code.NO_MATCH: (
-        "No record matches {record}.",
-        "Check the spelling, try their email address, or paste the record's link from Zoho CRM.",
+        N_("No record matches {record}."),
+        N_("Check the spelling, try their email address, or paste the record's link from Zoho CRM."),
         Fixer.YOU,
     ),
     Code.SEARCH_NOT_ENABLED: (
-        "Looking records up by email, phone or name isn't enabled for crmphoto yet, so {record} wasn't searched.",
-        "Record ids and links still work (`/crmphoto Contacts 4876876000000624001`). The admin needs a new Zoho "
+        N_("Looking records up by email, phone or name isn't enabled for crmphoto yet, so {record} wasn't searched."),
+        N_("Record ids and links still work (`/crmphoto Contacts 4876876000000624001`). The admin needs a new Zoho "
         "refresh token that includes the scope `ZohoSearch.securesearch.READ`: generate it for the self client in "
-        "Zoho's API console (see docs/zoho.md) and set `ZOHO_REFRESH_TOKEN`.",
+        "Zoho's API console (see docs/zoho.md) and set `ZOHO_REFRESH_TOKEN`."),
         Fixer.ADMIN,
     ),
     Code.SEARCH_TOO_SHORT: (
-        "{record} is too short to search for.",
-        "Type at least two letters of the name, or use their email address.",
+        N_("{record} is too short to search for."),
+        N_("Type at least two letters of the name, or use their email address."),
         Fixer.YOU,
     ),
     Code.SEARCH_TOO_LONG: (
-        "{record} is longer than crmphoto will search for.",
-        "Use a shorter part of the name, or their email address.",
+        N_("{record} is longer than crmphoto will search for."),
+        N_("Use a shorter part of the name, or their email address."),
         Fixer.YOU,
     ),
     Code.SEARCH_BAD_EMAIL: (
-        "{record} doesn't look like an email address.",
-        "Check it, or search by name instead.",
+        N_("{record} doesn't look like an email address."),
+        N_("Check it, or search by name instead."),
         Fixer.YOU,
     ),
     Code.SEARCH_BAD_PHONE: (
-        "{record} doesn't look like a phone number.",
-        "Use digits, with spaces, dashes, dots or brackets if you like, and a leading + for the country.",
+        N_("{record} doesn't look like a phone number."),
+        N_("Use digits, with spaces, dashes, dots or brackets if you like, and a leading + for the country."),
         Fixer.YOU,
     ),
     Code.RECORD_NOT_FOUND: (
-        "Zoho CRM has no record {record}.",
-        "Check the record id, or paste the record's link from Zoho CRM.",
+        N_("Zoho CRM has no record {record}."),
+        N_("Check the record id, or paste the record's link from Zoho CRM."),
         Fixer.YOU,
     ),
     Code.INVALID_QUERY: (
-        "Zoho CRM couldn't search for {record}.",
-        "Try their email address or paste the record's link; if it keeps happening, tell the admin.",
+        N_("Zoho CRM couldn't search for {record}."),
+        N_("Try their email address or paste the record's link; if it keeps happening, tell the admin."),
         Fixer.YOU,
     ),
     Code.NOT_YOUR_CHOICE: (
-        "That list of matches belongs to someone else, or to another channel, so crmphoto didn't share {record}.",
-        "Type the command yourself to get a list of your own.",
+        N_("That list of matches belongs to someone else, or to another channel, so crmphoto didn't share {record}."),
+        N_("Type the command yourself to get a list of your own."),
         Fixer.YOU,
     ),
     Code.NO_PERMISSION: (
-        "The Zoho account crmphoto uses isn't allowed to download images, so it can't fetch {record}.",
-        "Ask your Zoho CRM admin to give that user's profile permission to view and download images.",
+        N_("The Zoho account crmphoto uses isn't allowed to download images, so it can't fetch {record}."),
+        N_("Ask your Zoho CRM admin to give that user's profile permission to view and download images."),
         Fixer.ADMIN,
     ),
     Code.AUTHORIZATION_FAILED: (
-        "The Zoho account crmphoto uses doesn't have enough privileges to download the photo of {record}.",
-        "Ask your Zoho CRM admin to check that user's profile and role can see this record and its images.",
+        N_("The Zoho account crmphoto uses doesn't have enough privileges to download the photo of {record}."),
+        N_("Ask your Zoho CRM admin to check that user's profile and role can see this record and its images."),
         Fixer.ADMIN,
     ),
     Code.OAUTH_SCOPE_MISMATCH: (
-        "crmphoto's Zoho connection isn't allowed to read {record}'s module.",
-        "The admin needs a new refresh token with the scope `ZohoCRM.modules.ALL` (or "
-        "`ZohoCRM.modules.{{module}}.READ` for each photo module) and `ZohoCRM.settings.modules.READ`.",
+        N_("crmphoto's Zoho connection isn't allowed to read {record}'s module."),
+        N_("The admin needs a new refresh token with the scope `ZohoCRM.modules.ALL` (or "
+        "`ZohoCRM.modules.{{module}}.READ` for each photo module) and `ZohoCRM.settings.modules.READ`."),
         Fixer.ADMIN,
     ),
     Code.INVALID_TOKEN: (
-        "Zoho CRM rejected crmphoto's sign-in while fetching {record}.",
-        "Usually the bot is pointed at the wrong Zoho data centre (check `ZOHO_DC`) or the connection was "
-        "revoked; the admin should check the Zoho settings.",
+        N_("Zoho CRM rejected crmphoto's sign-in while fetching {record}."),
+        N_("Usually the bot is pointed at the wrong Zoho data centre (check `ZOHO_DC`) or the connection was "
+        "revoked; the admin should check the Zoho settings."),
         Fixer.ADMIN,
     ),
     Code.AUTHENTICATION_FAILURE: (
-        "Zoho CRM could not authenticate crmphoto while fetching {record}.",
-        "The admin should check the Zoho connection settings (`ZOHO_DC` and the self client).",
+        N_("Zoho CRM could not authenticate crmphoto while fetching {record}."),
+        N_("The admin should check the Zoho connection settings (`ZOHO_DC` and the self client)."),
         Fixer.ADMIN,
     ),
     Code.INVALID_CLIENT: (
-        "Zoho doesn't recognise crmphoto's self client, so it couldn't fetch {record}.",
-        "Usually `ZOHO_DC` names the wrong data centre, or `ZOHO_CLIENT_ID` / `ZOHO_CLIENT_SECRET` are wrong.",
+        N_("Zoho doesn't recognise crmphoto's self client, so it couldn't fetch {record}."),
+        N_("Usually `ZOHO_DC` names the wrong data centre, or `ZOHO_CLIENT_ID` / `ZOHO_CLIENT_SECRET` are wrong."),
         Fixer.ADMIN,
     ),
     Code.INVALID_REFRESH_TOKEN: (
-        "crmphoto's Zoho refresh token was revoked or is wrong, so it couldn't fetch {record}.",
-        "The admin needs to generate a new refresh token for the self client and set `ZOHO_REFRESH_TOKEN`.",
+        N_("crmphoto's Zoho refresh token was revoked or is wrong, so it couldn't fetch {record}."),
+        N_("The admin needs to generate a new refresh token for the self client and set `ZOHO_REFRESH_TOKEN`."),
         Fixer.ADMIN,
     ),
     Code.TOKEN_THROTTLED: (
-        "Zoho is limiting how often crmphoto may sign in, so {record} can't be fetched right now.",
-        "Try again in about ten minutes. If it keeps happening, the admin should check nothing else uses the "
-        "same refresh token.",
+        N_("Zoho is limiting how often crmphoto may sign in, so {record} can't be fetched right now."),
+        N_("Try again in about ten minutes. If it keeps happening, the admin should check nothing else uses the "
+        "same refresh token."),
         Fixer.YOU,
     ),
     Code.TOKEN_ERROR: (
-        "crmphoto couldn't sign in to Zoho to fetch {record}.",
-        "The admin should check the Zoho settings; the code below says what Zoho answered.",
+        N_("crmphoto couldn't sign in to Zoho to fetch {record}."),
+        N_("The admin should check the Zoho settings; the code below says what Zoho answered."),
         Fixer.ADMIN,
     ),
     Code.INVALID_URL_PATTERN: (
-        "Zoho CRM didn't accept the address crmphoto used for {record}.",
-        "The admin should check `ZOHO_API_VERSION` and `ZOHO_API_DOMAIN`.",
+        N_("Zoho CRM didn't accept the address crmphoto used for {record}."),
+        N_("The admin should check `ZOHO_API_VERSION` and `ZOHO_API_DOMAIN`."),
         Fixer.ADMIN,
     ),
     Code.INVALID_REQUEST_METHOD: (
-        "Zoho CRM refused the way crmphoto asked for {record}.",
-        "This is a crmphoto bug; please tell the admin, with the reference below.",
+        N_("Zoho CRM refused the way crmphoto asked for {record}."),
+        N_("This is a crmphoto bug; please tell the admin, with the reference below."),
         Fixer.ADMIN,
     ),
     # Zoho busy or unreachable: try again
     Code.INTERNAL_ERROR: (
-        "Zoho CRM had a problem on its side while fetching {record}.",
-        "Try again in a few minutes.",
+        N_("Zoho CRM had a problem on its side while fetching {record}."),
+        N_("Try again in a few minutes."),
         Fixer.YOU,
     ),
     Code.TOO_MANY_REQUESTS: (
-        "Zoho CRM is busy with too many requests from your company right now, so {record} wasn't fetched.",
-        "Try again in a minute.",
+        N_("Zoho CRM is busy with too many requests from your company right now, so {record} wasn't fetched."),
+        N_("Try again in a minute."),
         Fixer.YOU,
     ),
     Code.TIMEOUT: (
-        "Zoho CRM took too long to answer for {record}.",
-        "Try again in a few minutes.",
+        N_("Zoho CRM took too long to answer for {record}."),
+        N_("Try again in a few minutes."),
         Fixer.YOU,
     ),
     Code.CONNECTION_ERROR: (
-        "crmphoto couldn't reach Zoho CRM to fetch {record}.",
-        "Try again in a few minutes; if it keeps failing, tell the admin.",
+        N_("crmphoto couldn't reach Zoho CRM to fetch {record}."),
+        N_("Try again in a few minutes; if it keeps failing, tell the admin."),
         Fixer.YOU,
     ),
     Code.INVALID_RESPONSE: (
-        "Zoho CRM gave an answer crmphoto didn't understand for {record}.",
-        "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
+        N_("Zoho CRM gave an answer crmphoto didn't understand for {record}."),
+        N_("Try again in a few minutes; if it keeps happening, tell the admin with the reference below."),
         Fixer.YOU,
     ),
     # The admin's controls (bot/access.py)
     Code.BUDGET_EXHAUSTED: (
-        "crmphoto has used today's share of your company's Zoho API credits, so {record} wasn't fetched.",
-        "Try again tomorrow (the budget resets at midnight UTC), or ask the admin to raise `DAILY_ZOHO_BUDGET`.",
+        N_("crmphoto has used today's share of your company's Zoho API credits, so {record} wasn't fetched."),
+        N_("Try again tomorrow (the budget resets at midnight UTC), or ask the admin to raise `DAILY_ZOHO_BUDGET`."),
         Fixer.ADMIN,
     ),
     Code.RATE_LIMITED: (
-        "That's more photos in a minute than crmphoto allows one person, so {record} wasn't fetched.",
-        "Wait a minute and try again.",
+        N_("That's more photos in a minute than crmphoto allows one person, so {record} wasn't fetched."),
+        N_("Wait a minute and try again."),
         Fixer.YOU,
     ),
     Code.TEAM_NOT_ALLOWED: (
-        "crmphoto isn't enabled for this workspace, so it won't fetch {record} here.",
-        "Ask the admin who runs crmphoto to add this workspace to `ALLOWED_TEAM_IDS`.",
+        N_("crmphoto isn't enabled for this workspace, so it won't fetch {record} here."),
+        N_("Ask the admin who runs crmphoto to add this workspace to `ALLOWED_TEAM_IDS`."),
         Fixer.ADMIN,
     ),
     Code.CHANNEL_NOT_ALLOWED: (
-        "crmphoto isn't enabled in this channel, so it won't share {record} here.",
-        "Try in a channel where it is enabled, or ask the admin to add this one to `ALLOWED_CHANNEL_IDS`.",
+        N_("crmphoto isn't enabled in this channel, so it won't share {record} here."),
+        N_("Try in a channel where it is enabled, or ask the admin to add this one to `ALLOWED_CHANNEL_IDS`."),
         Fixer.ADMIN,
     ),
     Code.USER_NOT_ALLOWED: (
-        "You're not on the list of people who may use crmphoto, so {record} wasn't fetched.",
-        "Ask the admin to add you (`ALLOWED_USER_IDS`) or your team's user group (`ALLOWED_USERGROUP_IDS`).",
+        N_("You're not on the list of people who may use crmphoto, so {record} wasn't fetched."),
+        N_("Ask the admin to add you (`ALLOWED_USER_IDS`) or your team's user group (`ALLOWED_USERGROUP_IDS`)."),
         Fixer.ADMIN,
     ),
     Code.GUEST_NOT_ALLOWED: (
-        "Guest accounts can't use crmphoto, so {record} wasn't fetched.",
-        "Ask a full member of the workspace to look it up, or ask the admin about access.",
+        N_("Guest accounts can't use crmphoto, so {record} wasn't fetched."),
+        N_("Ask a full member of the workspace to look it up, or ask the admin about access."),
         Fixer.ADMIN,
     ),
     Code.EXTERNAL_NOT_ALLOWED: (
-        "crmphoto only serves people from its own organisation, so it won't fetch {record} for you.",
-        "Ask someone from the organisation that runs crmphoto.",
+        N_("crmphoto only serves people from its own organisation, so it won't fetch {record} for you."),
+        N_("Ask someone from the organisation that runs crmphoto."),
         Fixer.ADMIN,
     ),
     Code.SHARED_CHANNEL: (
-        "This conversation is shared with people from another organisation, so crmphoto won't show {record} "
-        "here: everyone in it, outside guests included, would see the CRM data.",
-        "Ask in a channel only your organisation is in, or in a direct message with crmphoto. An admin can allow "
-        "shared channels with `SHARED_CHANNELS=true`.",
+        N_("This conversation is shared with people from another organisation, so crmphoto won't show {record} "
+        "here: everyone in it, outside guests included, would see the CRM data."),
+        N_("Ask in a channel only your organisation is in, or in a direct message with crmphoto. An admin can allow "
+        "shared channels with `SHARED_CHANNELS=true`."),
         Fixer.ADMIN,
     ),
     Code.SHARING_UNKNOWN: (
-        "crmphoto couldn't check with Slack whether this conversation is shared with another organisation, "
-        "so it didn't show {record} here.",
-        "Try again in a minute.",
+        N_("crmphoto couldn't check with Slack whether this conversation is shared with another organisation, "
+        "so it didn't show {record} here."),
+        N_("Try again in a minute."),
         Fixer.YOU,
     ),
     Code.IDENTITY_UNKNOWN: (
-        "crmphoto couldn't check with Slack who is asking, so it didn't fetch {record}.",
-        "Try again in a minute.",
+        N_("crmphoto couldn't check with Slack who is asking, so it didn't fetch {record}."),
+        N_("Try again in a minute."),
         Fixer.YOU,
     ),
     Code.NOT_A_CRM_USER: (
-        "crmphoto is set up to serve only people with a Zoho CRM account, and your Slack email address isn't "
-        "one of the active users of your Zoho CRM, so {record} wasn't fetched.",
-        "Ask your Zoho CRM admin for a CRM account with the same email address as your Slack profile, or ask "
-        "a colleague who has one.",
+        N_("crmphoto is set up to serve only people with a Zoho CRM account, and your Slack email address isn't "
+        "one of the active users of your Zoho CRM, so {record} wasn't fetched."),
+        N_("Ask your Zoho CRM admin for a CRM account with the same email address as your Slack profile, or ask "
+        "a colleague who has one."),
         Fixer.ADMIN,
     ),
     Code.MODULE_NOT_ALLOWED: (
-        "crmphoto is set up not to share photos from this module, so {record} wasn't fetched.",
-        "Ask the admin if this module should be added to `ALLOWED_MODULES`.",
+        N_("crmphoto is set up not to share photos from this module, so {record} wasn't fetched."),
+        N_("Ask the admin if this module should be added to `ALLOWED_MODULES`."),
         Fixer.ADMIN,
     ),
     Code.BUSY: (
-        "crmphoto is handling a lot of requests right now, so it didn't start on {record}.",
-        "Please try again in a moment.",
+        N_("crmphoto is handling a lot of requests right now, so it didn't start on {record}."),
+        N_("Please try again in a moment."),
         Fixer.YOU,
     ),
     Code.SHUTTING_DOWN: (
-        "crmphoto was restarting and couldn't finish fetching {record}.",
-        "Please try again in a moment.",
+        N_("crmphoto was restarting and couldn't finish fetching {record}."),
+        N_("Please try again in a moment."),
         Fixer.YOU,
     ),
     # Slack's side
     Code.FILE_UPLOADS_DISABLED: (
-        "The photo of {record} is ready, but file uploads are turned off in this Slack workspace.",
-        "Ask a Slack admin to allow file uploads.",
+        N_("The photo of {record} is ready, but file uploads are turned off in this Slack workspace."),
+        N_("Ask a Slack admin to allow file uploads."),
         Fixer.ADMIN,
     ),
     Code.FILE_UPLOAD_SIZE_RESTRICTED: (
-        "The photo of {record} is larger than this Slack workspace allows for uploads.",
-        "Ask a Slack admin about the upload size limit, or use a smaller photo in Zoho CRM.",
+        N_("The photo of {record} is larger than this Slack workspace allows for uploads."),
+        N_("Ask a Slack admin about the upload size limit, or use a smaller photo in Zoho CRM."),
         Fixer.ADMIN,
     ),
     Code.STORAGE_LIMIT_REACHED: (
-        "Slack's file storage for this workspace is full, so the photo of {record} couldn't be shared.",
-        "Ask a Slack admin to free up space.",
+        N_("Slack's file storage for this workspace is full, so the photo of {record} couldn't be shared."),
+        N_("Ask a Slack admin to free up space."),
         Fixer.ADMIN,
     ),
     Code.POSTING_TO_CHANNEL_DENIED: (
-        "crmphoto isn't allowed to post in this channel, so the photo of {record} wasn't shared.",
-        "Ask a channel manager to allow the app to post here, or try in another channel.",
+        N_("crmphoto isn't allowed to post in this channel, so the photo of {record} wasn't shared."),
+        N_("Ask a channel manager to allow the app to post here, or try in another channel."),
         Fixer.ADMIN,
     ),
     Code.MISSING_SCOPE: (
-        "crmphoto's Slack app is missing a permission it needs to share the photo of {record}.",
-        "A Slack admin should reinstall the app from `manifest.yml` so it gets every scope listed there.",
+        N_("crmphoto's Slack app is missing a permission it needs to share the photo of {record}."),
+        N_("A Slack admin should reinstall the app from `manifest.yml` so it gets every scope listed there."),
         Fixer.ADMIN,
     ),
     Code.INVALID_AUTH: (
-        "Slack no longer accepts crmphoto's bot token, so the photo of {record} couldn't be shared.",
-        "The admin should reinstall the Slack app and update `SLACK_BOT_TOKEN`.",
+        N_("Slack no longer accepts crmphoto's bot token, so the photo of {record} couldn't be shared."),
+        N_("The admin should reinstall the Slack app and update `SLACK_BOT_TOKEN`."),
         Fixer.ADMIN,
     ),
     Code.IS_ARCHIVED: (
-        "This channel is archived, so the photo of {record} can't be shared here.",
-        "Ask again in a channel that is still active.",
+        N_("This channel is archived, so the photo of {record} can't be shared here."),
+        N_("Ask again in a channel that is still active."),
         Fixer.YOU,
     ),
     Code.RATELIMITED: (
-        "Slack is asking crmphoto to slow down, so the photo of {record} wasn't shared.",
-        "Try again in a minute.",
+        N_("Slack is asking crmphoto to slow down, so the photo of {record} wasn't shared."),
+        N_("Try again in a minute."),
         Fixer.YOU,
     ),
     Code.NOT_IN_CHANNEL: (
-        "crmphoto isn't a member of this conversation and couldn't send you the photo of {record} directly.",
-        "Invite it with `/invite @crmphoto` and try again.",
+        N_("crmphoto isn't a member of this conversation and couldn't send you the photo of {record} directly."),
+        N_("Invite it with `/invite @crmphoto` and try again."),
         Fixer.YOU,
     ),
     Code.SLACK_TIMEOUT: (
-        "The photo of {record} came from Zoho CRM, but Slack took too long to take it, so it may not have "
-        "been shared.",
-        "If it doesn't appear in a minute, try again.",
+        N_("The photo of {record} came from Zoho CRM, but Slack took too long to take it, so it may not have "
+        "been shared."),
+        N_("If it doesn't appear in a minute, try again."),
         Fixer.YOU,
     ),
     Code.SLACK_ERROR: (
-        "Slack wouldn't take the photo of {record}.",
-        "Try again in a few minutes; if it keeps happening, tell the admin with the reference below.",
+        N_("Slack wouldn't take the photo of {record}."),
+        N_("Try again in a few minutes; if it keeps happening, tell the admin with the reference below."),
         Fixer.YOU,
     ),
     Code.SAVE_FAILED: (
-        "The photo of {record} was fetched but couldn't be saved.",
-        "Check the output path and that it is writable.",
+        N_("The photo of {record} was fetched but couldn't be saved."),
+        N_("Check the output path and that it is writable."),
         Fixer.YOU,
     ),
     Code.FILE_EXISTS: (
-        "The photo of {record} was fetched but not saved: the output file already exists.",
-        "Choose another path with `-o`, or add `--force` to overwrite the file.",
+        N_("The photo of {record} was fetched but not saved: the output file already exists."),
+        N_("Choose another path with `-o`, or add `--force` to overwrite the file."),
         Fixer.YOU,
     ),
     Code.UNKNOWN_ZOHO_CODE: (
-        "Zoho CRM said no to {record} with a reason crmphoto doesn't know yet.",
-        "Tell the admin, with the code and reference below.",
+        N_("Zoho CRM said no to {record} with a reason crmphoto doesn't know yet."),
+        N_("Tell the admin, with the code and reference below."),
         Fixer.ADMIN,
     ),
     Code.UNEXPECTED: (
-        "Sorry, something went wrong on crmphoto's side while fetching {record}.",
-        "Try again; if it happens again, tell the admin with the reference below.",
+        N_("Sorry, something went wrong on crmphoto's side while fetching {record}."),
+        N_("Try again; if it happens again, tell the admin with the reference below."),
         Fixer.ADMIN,
     ),
 }
@@ -406,41 +495,40 @@ def explain(
     photo_modules: list[str] | None = None,
     suggestion: str | None = None,
     shown: str | None = None,
-    about: str | None = None,
+    about: Subject | None = None,
 ) -> Explanation:
-    """The words for outcome `code` about one record (or, with `about`, about what was searched).
+    """Why outcome `code` happened to one record (or, with `about`, to what was searched); `said(locale)` words it.
 
     `shown` is the code printed for reference when it differs from ours (Zoho's raw code for one we don't know).
     """
-    what, todo, fixer = CATALOGUE.get(code, CATALOGUE[Code.UNKNOWN_ZOHO_CODE])
-    values = {
-        "record": about if about is not None else record_name(module, record_id),
-        "typed": escape(typed or module),
-        "photo_modules": module_list(photo_modules or []),
-        "suggestion": f" Did you mean *{escape(suggestion)}*?" if suggestion else "",
-    }
-    return Explanation(code=shown or code, what=what.format(**values), todo=todo.format(**values), fixer=fixer)
+    return Explanation(
+        code=shown or code,
+        kind=code if code in CATALOGUE else Code.UNKNOWN_ZOHO_CODE,
+        about=about if about is not None else RecordName(module, record_id),
+        typed=typed or module,
+        photo_modules=tuple(photo_modules or ()),
+        suggestion=suggestion,
+    )
 
 
 def unexpected() -> Explanation:
     """For a failure before we even know which record was asked for."""
-    return Explanation(
-        code="UNEXPECTED",
-        what="Sorry, something went wrong on crmphoto's side.",
-        todo="Try again; if it happens again, tell the admin with the reference below.",
-        fixer=Fixer.ADMIN,
-    )
+    return Explanation(code="UNEXPECTED", kind=Code.UNEXPECTED, about=None)
 
 
 def reference_line(code: str, reference: str) -> str:
-    """The small print under every explanation: the code to quote and the id to find the log line."""
+    """The small print under every explanation: the code to quote and the id to find the log line.
+
+    The same in every language, so support can read it whoever got the reply."""
     return f"Code `{escape(code)}` · reference `{escape(reference)}`"
 
 
 # --- Replies that are not about a record ---------------------------------------------------------
 
-def fetching(module: str, record_id: str) -> str:
-    return f":hourglass_flowing_sand: Fetching the photo of {record_name(module, record_id)} from Zoho CRM…"
+def fetching(module: str, record_id: str, *, locale: str) -> str:
+    words = i18n.text(locale, N_("Fetching the photo of {record} from Zoho CRM…"),
+                      record=record_name(module, record_id))
+    return f":hourglass_flowing_sand: {words}"
 
 
 @dataclass(frozen=True)
@@ -456,154 +544,197 @@ class Label:
 SAFE_LINK = re.compile(rf"https://[A-Za-z0-9.-]+/crm/[A-Za-z0-9._-]+/tab/{API_NAME.pattern}/{RECORD_ID.pattern}",
                        re.ASCII)
 
+# Zoho's standard modules with photos (zoho-download-a-photo.txt), as the channel reads them; a custom module
+# is shown by its API name.
+MODULE_NAMES = {
+    "Leads": N_("Leads"),
+    "Contacts": N_("Contacts"),
+    "Accounts": N_("Accounts"),
+    "Products": N_("Products"),
+    "Vendors": N_("Vendors"),
+}
 
-def photo_comment(user_id: str, module: str, record_id: str) -> str:
-    return f"Photo of {record_name(module, record_id)} from Zoho CRM, requested by <@{escape(user_id)}>."
+
+def module_name(api_name: str, *, locale: str) -> str:
+    """A module's name in `locale` for the standard modules, else its API name."""
+    known = MODULE_NAMES.get(api_name)
+    return i18n.text(locale, known) if known else api_name
 
 
-def photo_title(module: str, record_id: str) -> str:
-    return f"{module} {record_id}"
+def photo_title(module: str, record_id: str, *, locale: str) -> str:
+    return f"{module_name(module, locale=locale)} {record_id}"
 
 
-def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: str = "") -> Label:
+def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: str = "", *, locale: str) -> Label:
     """The caption: who the record is (name, module, account or company, a link to it), and who asked.
 
-    The whole channel reads it, so it never carries the record's email address or phone numbers.
+    The whole channel reads it, so it is in the channel's language (`DEFAULT_LOCALE`), never the asker's, and it
+    never carries the record's email address or phone numbers.
 
-    Without the record's fields (no scope, an error) it is today's plain "Contacts 123" caption.
+    Without the record's fields (no scope, an error) it is the plain "Contacts 123" caption.
     """
+    shown = module_name(module, locale=locale)
     if card is None or not card.name:
-        comment = photo_comment(user_id, module, record_id) if user_id else \
-            f"Photo of {record_name(module, record_id)} from Zoho CRM."
-        return Label(photo_title(module, record_id), comment, card)
-    parts = [f"*{escape(card.name)}*", escape(module)]
+        record = record_name(shown, record_id)
+        if user_id:
+            comment = i18n.text(locale, N_("Photo of {record} from Zoho CRM, requested by {user}."), record=record,
+                                user=f"<@{escape(user_id)}>")
+        else:
+            comment = i18n.text(locale, N_("Photo of {record} from Zoho CRM."), record=record)
+        return Label(photo_title(module, record_id, locale=locale), comment, card)
+    parts = [f"*{escape(card.name)}*", escape(shown)]
     if card.detail:
         parts.append(escape(card.detail))
     if card.link and SAFE_LINK.fullmatch(card.link):
-        parts.append(f"<{card.link}|Open in Zoho CRM>")
+        parts.append(f"<{card.link}|{escape(i18n.text(locale, N_('Open in Zoho CRM')))}>")
     comment = " · ".join(parts)
     if user_id:
-        comment += f"\nRequested by <@{escape(user_id)}>."
-    return Label(_plain(card.name)[:250], comment, card)
+        comment += "\n" + i18n.text(locale, N_("Requested by {user}."), user=f"<@{escape(user_id)}>")
+    return Label(_plain(card.name, locale)[:250], comment, card)
 
 
-def _plain(text: str) -> str:
+def _plain(text: str, locale: str) -> str:
     """A title is plain text: no line breaks or control characters from a CRM field."""
-    return _printable(text) or "Photo"
+    return _printable(text) or i18n.text(locale, N_("Photo"))
 
 
 def _printable(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
-def searching(label: str) -> str:
-    return f":mag: Looking for *{escape(label)}* in Zoho CRM…"
+def searching(label: str, *, locale: str) -> str:
+    words = i18n.text(locale, N_("Looking for {searched} in Zoho CRM…"), searched=f"*{escape(label)}*")
+    return f":mag: {words}"
 
 
-def sharing(module: str, record_id: str, name: str = "") -> str:
+def sharing(module: str, record_id: str, name: str = "", *, locale: str) -> str:
     """After a click on "Share photo": the person by the name the list showed, else the module and id."""
     shown = _printable(name)
     who = f"*{escape(shown)}*" if shown else record_name(module, record_id)
-    return f":hourglass_flowing_sand: Sharing the photo of {who}…"
+    return ":hourglass_flowing_sand: " + i18n.text(locale, N_("Sharing the photo of {record}…"), record=who)
 
 
-def searched(value: str, modules: list[str]) -> str:
-    """What was looked for, and where: `*Jane Doe* in Contacts or Leads`."""
-    where = " or ".join(escape(m) for m in modules if m)
-    return f"*{escape(value)}*" + (f" in {where}" if where else "")
+def searched(value: str, modules: list[str]) -> Searched:
+    """What was looked for, and where: `*Jane Doe* in Contacts or Leads` once said in a language."""
+    return Searched(value, tuple(m for m in modules if m))
 
 
 # The list of matches to pick from (bot/slack/blocks.py lays them out; `{searched}` comes escaped).
-CHOICE_WORDS = {
-    "intro": "{total} records match {searched}. Which one did you mean?",
-    # One record, but not exactly what was typed (bot/matching.py): the asker checks it before the channel sees it.
-    "intro_one": "One record matches {searched}, though not exactly. Is it the one you meant?",
-    "button": "Share photo",
-    "more": "{hidden} more not shown. To narrow it down, add the module (`/crmphoto Contacts Jane Doe`) "
-            "or use their email address.",
-    "more_pages": "More than {hidden} more not shown. To narrow it down, add the module "
-                  "(`/crmphoto Contacts Jane Doe`) or use their email address.",
-    "untitled": "(no name)",
-    "alt": "Photo of {name}",
-}
+def choice_intro(total: int, searched: str, *, locale: str) -> str:
+    if total == 1:
+        # One record, but not exactly what was typed (bot/matching.py): the asker checks it before the channel sees it.
+        return i18n.text(locale, N_("One record matches {searched}, though not exactly. Is it the one you meant?"),
+                         searched=searched)
+    return i18n.plural(locale, NP_("{n} record matches {searched}. Which one did you mean?",
+                                   "{n} records match {searched}. Which one did you mean?"), total, searched=searched)
 
 
-def choices_text(total: int, searched: str) -> str:
+def choice_button(*, locale: str) -> str:
+    return i18n.text(locale, N_("Share photo"))
+
+
+def choice_more(hidden: int, pages: bool, *, locale: str) -> str:
+    """Under the list: how many more matched, and how to narrow the search down."""
+    if pages:
+        forms = NP_("More than {n} more not shown. To narrow it down, add the module (`{command} Contacts Jane Doe`) "
+                    "or use their email address.",
+                    "More than {n} more not shown. To narrow it down, add the module (`{command} Contacts Jane Doe`) "
+                    "or use their email address.")
+    else:
+        forms = NP_("{n} more not shown. To narrow it down, add the module (`{command} Contacts Jane Doe`) or use "
+                    "their email address.",
+                    "{n} more not shown. To narrow it down, add the module (`{command} Contacts Jane Doe`) or use "
+                    "their email address.")
+    return i18n.plural(locale, forms, hidden, command=COMMAND)
+
+
+def untitled(*, locale: str) -> str:
+    return i18n.text(locale, N_("(no name)"))
+
+
+def photo_alt(name: str, *, locale: str) -> str:
+    return i18n.text(locale, N_("Photo of {name}"), name=name)
+
+
+def choices_text(total: int, searched: str, *, locale: str) -> str:
     """The notification text of the list (Block Kit shows the list itself)."""
     if total == 1:
-        return f"One record matches {escape(searched)}, though not exactly."
-    return f"{total} records match {escape(searched)}."
+        return i18n.text(locale, N_("One record matches {searched}, though not exactly."), searched=escape(searched))
+    return i18n.plural(locale, NP_("{n} record matches {searched}.", "{n} records match {searched}."), total,
+                       searched=escape(searched))
 
 
-def sent_by_dm(module: str, record_id: str) -> str:
-    return (
-        f"I'm not a member of this conversation, so I sent the photo of {record_name(module, record_id)} to you "
-        "in a direct message. To share photos here, invite me with `/invite @crmphoto`."
-    )
+def sent_by_dm(module: str, record_id: str, *, locale: str) -> str:
+    return i18n.text(locale, N_("I'm not a member of this conversation, so I sent the photo of {record} to you in a "
+                                "direct message. To share photos here, invite me with `/invite @crmphoto`."),
+                     record=record_name(module, record_id))
 
 
-def help_text(photo_modules: list[str], search_modules: Sequence[str] = ()) -> str:
+def help_text(photo_modules: list[str], search_modules: Sequence[str] = (), *, locale: str) -> str:
     """`/crmphoto help` and an empty `/crmphoto`: every way to name the record, so nobody has to guess one."""
-    where = " or ".join(escape(m) for m in search_modules)
-    looked_up = f"Emails, phone numbers and names are looked up in {where}. " if where else ""
-    return (
-        f"*{COMMAND}* posts a Zoho CRM record's photo in this channel. Find the record any of these ways:\n"
-        f"• `{COMMAND} jane.doe@example.com`: an email address\n"
-        f"• `{COMMAND} +44 20 7946 0958`: a phone number\n"
-        f"• `{COMMAND} Jane Doe`: a name (`{COMMAND} Leads Jane Doe` looks in one module only)\n"
-        f"• `{COMMAND} Contacts 4876876000000624001`: a module and a record id (any case, singular or plural: "
-        f"`lead 4876876000000624001`)\n"
-        f"• `{COMMAND} https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001`: a record link pasted "
+    where = i18n.either(locale, [escape(m) for m in search_modules])
+    looked_up = i18n.text(locale, N_("Emails, phone numbers and names are looked up in {modules}."),
+                          modules=where) + " " if where else ""
+    return i18n.text(locale, N_(
+        "*{command}* posts a Zoho CRM record's photo in this channel. Find the record any of these ways:\n"
+        "• `{command} jane.doe@example.com`: an email address\n"
+        "• `{command} +44 20 7946 0958`: a phone number\n"
+        "• `{command} Jane Doe`: a name (`{command} Leads Jane Doe` looks in one module only)\n"
+        "• `{command} Contacts 4876876000000624001`: a module and a record id (any case, singular or plural: "
+        "`lead 4876876000000624001`)\n"
+        "• `{command} https://crm.zoho.com/crm/org123/tab/Contacts/4876876000000624001`: a record link pasted "
         "from Zoho CRM\n"
-        f"{looked_up}When several records match, you pick one from a list only you see.\n"
-        f"Modules with photos: {module_list(photo_modules)}.\n"
-        "If something goes wrong, only you will see the explanation."
-    )
+        "{looked_up}When several records match, you pick one from a list only you see.\n"
+        "Modules with photos: {modules}.\n"
+        "If something goes wrong, only you will see the explanation."),
+        command=COMMAND, looked_up=looked_up, modules=module_list(photo_modules))
 
 
 INPUT_HINTS: dict[str, str] = {
-    "missing_id": "I need a record id after *{detail}*. Try `{command} Contacts 4876876000000624001`.",
-    "missing_module": "Which module is record *{detail}* in? Try `{command} Contacts {detail}`.",
-    "bad_id": "*{detail}* isn't a record id: a Zoho record id is all digits, like `4876876000000624001`.",
-    "id_too_long": "*{detail}* is too long for a Zoho record id: those are about 19 digits, like "
-    "`4876876000000624001`. Copy the number at the end of the record's address in Zoho CRM, or paste the whole link.",
-    "glued": "Put a space between the module and the record id: `{command} {detail}`.",
-    "bad_email": "*{detail}* isn't a whole email address. Type it as it is, like `{command} jane.doe@example.com`.",
-    "bad_phone": "*{detail}* doesn't look like a whole phone number: that has 6 to 15 digits, like "
-    "`{command} +44 20 7946 0958`.",
-    "mention": "*{detail}* is someone in Slack, but crmphoto looks people up in Zoho CRM: type their name or email "
-    "address instead, like `{command} Jane Doe`.",
-    "bad_search": "*{detail}* can't be searched for as a name: a name is letters, with ' . - &amp; inside words, like "
-    "`{command} Jane O'Brien-Smith`.",
-    "not_understood": "*{detail}* is not something crmphoto can look up. It finds someone by email address, phone "
-    "number, name, module and record id, or a pasted Zoho CRM link.",
-    "too_many_ids": "One record at a time, please: `{command} Contacts 4876876000000624001`.",
-    "link_and_words": "Paste the record link on its own, without *{detail}*: `{command} https://crm.zoho.com/crm/"
-    "org123/tab/Contacts/4876876000000624001`.",
-    "extra_words": "I didn't understand *{detail}* at the end. Try `{command} Contacts 4876876000000624001`.",
-    "bad_module": "*{detail}* doesn't look like a module name. Try `{command} Contacts 4876876000000624001`.",
-    "bad_link": "That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
-    "copy the address from the browser, or type `{command} Contacts 4876876000000624001`.",
-    "too_long": "That's too long to look up. Try their email address, a shorter part of the name, or "
-    "`{command} Contacts 4876876000000624001`.",
-    "placeholder": "*{detail}* is a placeholder from an example: type the real module or record id there instead, "
-    "like `{command} Contacts 4876876000000624001`.",
+    "missing_id": N_("I need a record id after *{detail}*. Try `{command} Contacts 4876876000000624001`."),
+    "missing_module": N_("Which module is record *{detail}* in? Try `{command} Contacts {detail}`."),
+    "bad_id": N_("*{detail}* isn't a record id: a Zoho record id is all digits, like `4876876000000624001`."),
+    "id_too_long": N_("*{detail}* is too long for a Zoho record id: those are about 19 digits, like "
+    "`4876876000000624001`. Copy the number at the end of the record's address in Zoho CRM, or paste the whole link."),
+    "glued": N_("Put a space between the module and the record id: `{command} {detail}`."),
+    "bad_email": N_("*{detail}* isn't a whole email address. Type it as it is, like `{command} jane.doe@example.com`."),
+    "bad_phone": N_("*{detail}* doesn't look like a whole phone number: that has 6 to 15 digits, like "
+    "`{command} +44 20 7946 0958`."),
+    "mention": N_("*{detail}* is someone in Slack, but crmphoto looks people up in Zoho CRM: type their name or "
+    "email address instead, like `{command} Jane Doe`."),
+    "bad_search": N_("*{detail}* can't be searched for as a name: a name is letters, with ' . - &amp; inside words, "
+    "like `{command} Jane O'Brien-Smith`."),
+    "not_understood": N_("*{detail}* is not something crmphoto can look up. It finds someone by email address, "
+    "phone number, name, module and record id, or a pasted Zoho CRM link."),
+    "too_many_ids": N_("One record at a time, please: `{command} Contacts 4876876000000624001`."),
+    "link_and_words": N_("Paste the record link on its own, without *{detail}*: `{command} https://crm.zoho.com/crm/"
+    "org123/tab/Contacts/4876876000000624001`."),
+    "extra_words": N_("I didn't understand *{detail}* at the end. Try `{command} Contacts 4876876000000624001`."),
+    "bad_module": N_("*{detail}* doesn't look like a module name. Try `{command} Contacts 4876876000000624001`."),
+    "bad_link": N_("That doesn't look like a Zoho CRM record link ({detail}). Open the record in Zoho CRM and "
+    "copy the address from the browser, or type `{command} Contacts 4876876000000624001`."),
+    "too_long": N_("That's too long to look up. Try their email address, a shorter part of the name, or "
+    "`{command} Contacts 4876876000000624001`."),
+    "placeholder": N_("*{detail}* is a placeholder from an example: type the real module or record id there instead, "
+    "like `{command} Contacts 4876876000000624001`."),
 }
 
 
-def input_hint(problem: str, detail: str, command: str = COMMAND, more: str = f"{COMMAND} help") -> str:
+def input_hint(problem: str, detail: str, command: str = COMMAND, more: str = f"{COMMAND} help", *,
+               locale: str) -> str:
     """A specific hint for what was typed; `command` shows the syntax where the person is (Slack or a terminal)."""
     template = INPUT_HINTS.get(problem, INPUT_HINTS["extra_words"])
-    return template.format(command=command, detail=escape(detail or "that")) + f"\nType `{more}` for more."
+    hint = i18n.text(locale, template, command=command, detail=escape(detail) if detail else "…")
+    return hint + "\n" + i18n.text(locale, N_("Type `{more}` for more."), more=more)
 
 
 def admin_text(explanation: Explanation, detail: str = "") -> str:
-    """The same facts for an admin at a terminal: the code, the cause, the fix, and what the service said."""
-    lines = [f"✗ {explanation.code}", f"  cause: {cli_text(explanation.what)}",
-             f"  fix:   {cli_text(explanation.todo)}"]
-    said = re.sub(r"\bHTTP None\b ?", "", detail).strip()
-    if said:
-        lines.append(f"  said:  {said}")
+    """The same facts for an admin at a terminal, in English: the code, the cause, the fix, what the service said."""
+    said = explanation.said(ADMIN)
+    lines = [f"✗ {said.code}", f"  cause: {cli_text(said.what)}", f"  fix:   {cli_text(said.todo)}"]
+    answer = re.sub(r"\bHTTP None\b ?", "", detail).strip()
+    if answer:
+        lines.append(f"  said:  {answer}")
     return "\n".join(lines)
 
 
@@ -613,17 +744,18 @@ def cli_text(mrkdwn: str) -> str:
     return unescape(plain)
 
 
-# --- For the admin running the process -------------------------------------------------------------
+# --- For the admin running the process: English, whoever's command caused it --------------------------------
 
-ALERT_ABOUT = "records"  # stands for `{record}` in an admin alert: it is about every command, not one
+ALERT_ABOUT = AdminSubject("records")  # stands for `{record}` in an admin alert: it is about every command, not one
 
 
 def admin_alert(words: Explanation, since: str, count: int) -> str:
     """Posted to ADMIN_CHANNEL_ID (or logged) when a failure only an admin can fix keeps happening."""
+    said = words.said(ADMIN)
     commands = "1 command" if count == 1 else f"{count} commands"
-    return (f":rotating_light: *crmphoto needs an admin* (`{escape(words.code)}`): {words.what}\n"
+    return (f":rotating_light: *crmphoto needs an admin* (`{escape(said.code)}`): {said.what}\n"
             f"Failing since {since}; {commands} affected so far.\n"
-            f"*To fix:* {words.todo}")
+            f"*To fix:* {said.todo}")
 
 
 def admin_resolved(code: str, since: str, count: int) -> str:
@@ -631,6 +763,7 @@ def admin_resolved(code: str, since: str, count: int) -> str:
     commands = "1 command" if count == 1 else f"{count} commands"
     return (f":white_check_mark: *crmphoto: resolved* (`{escape(code)}`): it works again. It had been failing "
             f"since {since} and affected {commands}.")
+
 
 def app_token_refused(error: str) -> str:
     """Why Socket Mode stopped for good: the app-level token will not work until someone replaces it."""

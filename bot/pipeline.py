@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot import audit, deadline, matching, messages
+from bot import audit, deadline, i18n, matching, messages
 from bot.access import Gate, Sharing
 from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
@@ -78,6 +78,7 @@ class Ticket:
     request: Request
     started: float
     via: Via = "command"
+    locale: str = i18n.ENGLISH  # the asker's words: at the ack what is known then, after it their Slack language
 
     @property
     def quiet(self) -> bool:
@@ -97,7 +98,7 @@ class Ack:
 
     text: str
     ref: str
-    explanation: messages.Explanation | None = None
+    explanation: messages.Said | None = None
     ticket: Ticket | None = None
 
 
@@ -105,6 +106,10 @@ class Directory(Protocol):
     """Who someone is in the chat workspace, and who is in a user group (cached by the adapter)."""
 
     async def user(self, user_id: str) -> Mapping[str, Any] | None: ...
+
+    def known_locale(self, user_id: str) -> str | None:
+        """The user's language if a lookup already holds it, without asking (the ack never waits)."""
+        ...
 
     async def group_members(self, group_id: str) -> frozenset[str]: ...
 
@@ -118,13 +123,13 @@ class Directory(Protocol):
 class Replier(Protocol):
     """Private words for the person who asked; the adapter makes sure they arrive somehow."""
 
-    async def explain(self, explanation: messages.Explanation, ref: str) -> None: ...
+    async def explain(self, said: messages.Said, ref: str) -> None: ...
 
     async def note(self, text: str) -> None: ...
 
     async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
-        """Several records matched, or one not exactly as typed: show them privately, each with a way to pick it
-        (which comes back as a choice)."""
+        """Several records matched, or one not exactly as typed: show them privately (in `ticket.locale`), each
+        with a way to pick it (which comes back as a choice)."""
         ...
 
 
@@ -162,6 +167,7 @@ class Pipeline:
         max_in_flight: int = 50,
         accepting: Callable[[], bool] = lambda: True,
         search_modules: tuple[str, ...] = ("Contacts", "Leads"),
+        default_locale: str = i18n.ENGLISH,
         alerts: Alerts | None = None,
     ) -> None:
         self.zoho = zoho
@@ -174,6 +180,7 @@ class Pipeline:
         self.in_flight = 0
         self._accepting = accepting
         self.search_modules = search_modules
+        self.default_locale = default_locale  # the channel's language, and the asker's until Slack says theirs
         self.alerts = alerts  # hears every outcome; admin-only failures reach the admin (bot/alerts.py)
         self._crm_user: dict[str, bool] = {}  # ticket ref -> whether the REQUIRE_CRM_USER check passed
 
@@ -189,13 +196,13 @@ class Pipeline:
 
         async def admit(ref: str, started: float) -> Ack:
             request = PhotoRequest(module, record_id)
-            ticket = Ticket(ref, asker, request, started, via="choice")
+            ticket = Ticket(ref, asker, request, started, via="choice", locale=self._known_locale(asker))
             # The list may have reached the asker by DM (when its reply URL failed): a click there is theirs too.
             where_ok = clicked_in == asker.channel or clicked_in.startswith("D")
             if clicked_by != asker.user or not where_ok:
                 who = Asker(asker.team, clicked_by, clicked_in, asker.enterprise)
                 return self._refuse(dataclasses.replace(ticket, asker=who), Code.NOT_YOUR_CHOICE)
-            return await self._admit(ticket, messages.sharing(module, record_id, name))
+            return await self._admit(ticket, messages.sharing(module, record_id, name, locale=ticket.locale))
 
         return await self._guarded(asker, admit)
 
@@ -208,7 +215,7 @@ class Pipeline:
                 Ticket(ref, asker, PhotoRequest("", ""), started, via="link").audit(outcome="ignored",
                                                                                       code=parsed.problem)
                 return Ack("", ref)
-            return await self._admit(Ticket(ref, asker, parsed, started, via="link"), "")
+            return await self._admit(Ticket(ref, asker, parsed, started, via="link", locale=self.default_locale), "")
 
         return await self._guarded(asker, admit)
 
@@ -220,22 +227,27 @@ class Pipeline:
         except Exception:
             log.exception("command %s: unexpected error before the work started", ref)
             Ticket(ref, asker, PhotoRequest("", ""), started).audit(outcome="explained", code=Code.UNEXPECTED)
-            words = messages.unexpected()
-            return Ack(words.what, ref, explanation=words)
+            said = messages.unexpected().said(self._known_locale(asker))
+            return Ack(said.what, ref, explanation=said)
 
     async def _receive(self, text: str | None, asker: Asker, ref: str, started: float) -> Ack:
         parsed = parse_command(text)
-        blank = Ticket(ref, asker, PhotoRequest("", ""), started)
+        locale = self._known_locale(asker)
+        blank = Ticket(ref, asker, PhotoRequest("", ""), started, locale=locale)
         if isinstance(parsed, HelpRequest):
             blank.audit(outcome="help")
-            return Ack(messages.help_text(self.zoho.modules.photo_modules(), self.search_modules), ref)
+            return Ack(messages.help_text(self.zoho.modules.photo_modules(), self.search_modules, locale=locale), ref)
         if isinstance(parsed, BadInput):
             blank.audit(outcome="bad_input", code=parsed.problem)
-            return Ack(messages.input_hint(parsed.problem, parsed.detail), ref)
-        ticket = Ticket(ref, asker, parsed, started)
+            return Ack(messages.input_hint(parsed.problem, parsed.detail, locale=locale), ref)
+        ticket = Ticket(ref, asker, parsed, started, locale=locale)
         if isinstance(parsed, SearchRequest):
-            return await self._admit(ticket, messages.searching(parsed.label))
-        return await self._admit(ticket, messages.fetching(parsed.module, parsed.record_id))
+            return await self._admit(ticket, messages.searching(parsed.label, locale=locale))
+        return await self._admit(ticket, messages.fetching(parsed.module, parsed.record_id, locale=locale))
+
+    def _known_locale(self, asker: Asker) -> str:
+        """The asker's language for the ack: what a recent lookup said, else DEFAULT_LOCALE (no Slack call)."""
+        return i18n.language(self.directory.known_locale(asker.user), self.default_locale)
 
     async def _admit(self, ticket: Ticket, text: str) -> Ack:
         refusal = await self._admission(ticket.asker, ticket.via)
@@ -246,10 +258,10 @@ class Pipeline:
 
     def _refuse(self, ticket: Ticket, code: Code) -> Ack:
         module, record_id, about = _naming(ticket.request)
-        words = messages.explain(code, module, record_id, about=about)
+        said = messages.explain(code, module, record_id, about=about).said(ticket.locale)
         ticket.audit(module=module, record_id=record_id, code=code,
                      outcome="refused" if code in REFUSALS else "explained")
-        return Ack(words.what, ticket.ref, explanation=words)
+        return Ack(said.what, ticket.ref, explanation=said)
 
     async def _admission(self, asker: Asker, via: Via) -> Code | None:
         if not self._accepting():
@@ -269,15 +281,19 @@ class Pipeline:
         """Exactly one outcome for an admitted ticket: the photo delivered, a list to pick from, or words."""
         meter = _TeamMeter(self.budget, ticket.asker.team)
         module, record_id, _ = _naming(ticket.request)
+        # The asker's language, looked up side by side with the gates (the same users.info answer, asked once).
+        locale = asyncio.ensure_future(self._asker_locale(ticket))
         try:
             try:
                 with metered(meter):
                     outcome = await self._work(ticket, destination)
+                ticket = dataclasses.replace(ticket, locale=await locale)
             except asyncio.CancelledError:
+                locale.cancel()
                 outcome = _delivered(module, record_id, destination) or \
                     explained(Code.SHUTTING_DOWN, module, record_id, _naming(ticket.request)[2])
                 if outcome.explanation is not None and not ticket.quiet:
-                    await replier.explain(outcome.explanation, ticket.ref)
+                    await replier.explain(outcome.explanation.said(ticket.locale), ticket.ref)
                 ticket.audit(module=outcome.module, record_id=outcome.record_id, zoho_calls=meter.calls,
                              outcome=_outcome_name(outcome) if outcome.delivered else "cancelled", code=outcome.code,
                              crm_user=self._crm_user.pop(ticket.ref, None))
@@ -286,6 +302,7 @@ class Pipeline:
                 log.exception("command %s: unexpected error", ticket.ref)
                 outcome = _delivered(module, record_id, destination) or \
                     explained(Code.UNEXPECTED, module, record_id, _naming(ticket.request)[2])
+                ticket = dataclasses.replace(ticket, locale=await locale)  # it never raises, and is bounded
         finally:
             self.in_flight -= 1
         if self.alerts is not None:
@@ -310,9 +327,23 @@ class Pipeline:
         if outcome.code == Code.CHOICES:
             await replier.choices(outcome, ticket)
         elif outcome.explanation is not None:
-            await replier.explain(outcome.explanation, ticket.ref)
+            await replier.explain(outcome.explanation.said(ticket.locale), ticket.ref)
         elif outcome.delivery is not None and outcome.delivery.direct_message:
-            await replier.note(messages.sent_by_dm(outcome.module, outcome.record_id))
+            await replier.note(messages.sent_by_dm(outcome.module, outcome.record_id, locale=ticket.locale))
+
+    async def _asker_locale(self, ticket: Ticket) -> str:
+        """The asker's Slack language (users.info, cached by the directory); the ack's when Slack doesn't say.
+
+        An unfurl has no private words, so it never asks."""
+        if ticket.quiet:
+            return ticket.locale
+        try:
+            async with asyncio.timeout(self.timing.directory):
+                user = await self.directory.user(ticket.asker.user)
+        except Exception as exc:  # noqa: BLE001 - the words fall back to the ack's language, nothing else depends on it
+            log.info("command %s: the asker's language is unknown (%s)", ticket.ref, type(exc).__name__)
+            return ticket.locale
+        return i18n.language((user or {}).get("locale"), self.default_locale)
 
     async def _work(self, ticket: Ticket, destination: Destination) -> Outcome:
         request, asker, t = ticket.request, ticket.asker, self.timing
@@ -349,7 +380,8 @@ class Pipeline:
                 await destination.no_photo(module.api_name, record_id)
             return fetched
 
-        label = messages.photo_label(card, fetched.module, fetched.record_id, "" if ticket.quiet else asker.user)
+        label = messages.photo_label(card, fetched.module, fetched.record_id, "" if ticket.quiet else asker.user,
+                                     locale=self.default_locale)  # the channel reads it
         slack_time = _left(ends)
         try:
             with deadline.within(slack_time):
@@ -458,7 +490,7 @@ async def _with_link(card: RecordCard, link: Any) -> RecordCard:
         return card
 
 
-def _naming(request: Request) -> tuple[str, str, str | None]:
+def _naming(request: Request) -> tuple[str, str, messages.Searched | None]:
     """(module, record id, words for a search) for replies and the audit line."""
     if isinstance(request, SearchRequest):
         return request.module or "", "", messages.searched(request.value, [request.module] if request.module else [])

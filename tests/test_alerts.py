@@ -54,7 +54,7 @@ async def test_each_failure_kind_is_posted_once_an_hour_with_count_since_and_fix
     await rec.settle()
     assert len(rec.sent) == 2
     first, other = rec.sent
-    todo = messages.explain(Code.INVALID_REFRESH_TOKEN, "", "", about=messages.ALERT_ABOUT).todo
+    todo = messages.explain(Code.INVALID_REFRESH_TOKEN, "", "", about=messages.ALERT_ABOUT).said("en").todo
     assert "`INVALID_REFRESH_TOKEN`" in first and todo in first
     assert f"since {SINCE}" in first and "1 command affected" in first
     assert "`missing_scope`" in other

@@ -24,7 +24,7 @@ class Client:
         self.then = then
         self.later: list[asyncio.Task[Any]] = []
 
-    async def users_info(self, user: str) -> dict[str, Any]:
+    async def users_info(self, user: str, include_locale: bool = False) -> dict[str, Any]:
         self.calls += 1
         await asyncio.sleep(0)
         if self.calls == 1:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from bot import messages
-from bot.messages import CATALOGUE, Fixer, cli_text, explain, help_text
+from bot.messages import CATALOGUE, Fixer, cli_text, help_text
 from bot.request import PhotoRequest, SearchRequest, parse_command
 from bot.slack.replies import explanation_reply
 
 REFERENCE = "abcd1234"
+
+
+@dataclass(frozen=True)
+class English:
+    """An explanation as an English reader gets it, with who fixes it."""
+
+    said: messages.Said
+    fixer: Fixer
+
+    def __getattr__(self, name: str) -> str:
+        return getattr(self.said, name)
+
+
+def explain(*args: Any, **kwargs: Any) -> English:
+    explanation = messages.explain(*args, **kwargs)
+    return English(explanation.said("en"), explanation.fixer)
 # Entries whose words are about the module or the id as typed rather than a record.
 SECRET_OR_TRACE = re.compile(
     r"xox[abpr]-|xapp-|1000\.[0-9a-f]|Zoho-oauthtoken|Bearer |Traceback|File \"|Exception|Error\(|"
@@ -32,7 +50,7 @@ def test_every_code_has_words_a_fixer_and_renders(code: str) -> None:
     assert expl.what.strip() and expl.todo.strip()
     assert isinstance(expl.fixer, Fixer)
     assert messages.FIXER_LINES[expl.fixer] in expl.text
-    reply = explanation_reply(expl, REFERENCE)
+    reply = explanation_reply(expl.said, REFERENCE)
     assert reply["response_type"] == "ephemeral"
     assert reply["text"] == expl.what
     section, context = reply["blocks"]
@@ -56,7 +74,7 @@ def test_no_secret_trace_or_leftover_placeholder(code: str) -> None:
 
 def test_user_text_is_escaped() -> None:
     expl = explain("UNKNOWN_MODULE", "<!channel>", "1", typed="<!channel>")
-    reply = explanation_reply(expl, REFERENCE)
+    reply = explanation_reply(expl.said, REFERENCE)
     rendered = repr(reply)
     assert "<!channel>" not in rendered
     assert "&lt;!channel&gt;" in expl.what
@@ -80,12 +98,12 @@ def test_unknown_code_falls_back_but_names_record_and_code() -> None:
     assert "Contacts 123" in expl.text
     assert expl.what and expl.todo
     assert expl.fixer is Fixer.ADMIN
-    context = explanation_reply(expl, REFERENCE)["blocks"][1]["elements"][0]["text"]
+    context = explanation_reply(expl.said, REFERENCE)["blocks"][1]["elements"][0]["text"]
     assert "`BRAND_NEW_CODE`" in context and f"`{REFERENCE}`" in context
 
 
 def test_unknown_code_is_escaped_in_the_reference_line() -> None:
-    context = explanation_reply(explain("<!channel>", "Contacts", "1"), REFERENCE)["blocks"][1]
+    context = explanation_reply(explain("<!channel>", "Contacts", "1").said, REFERENCE)["blocks"][1]
     assert "<!channel>" not in context["elements"][0]["text"]
 
 
@@ -133,7 +151,7 @@ def test_fixer_lines_differ() -> None:
 
 
 def test_help_lists_the_modules_given() -> None:
-    text = help_text(["Contacts", "Custom_Module", "Properties"])
+    text = help_text(["Contacts", "Custom_Module", "Properties"], locale="en")
     assert "Modules with photos: `Contacts`, `Custom_Module`, `Properties`." in text
     assert "/crmphoto" in text
 
@@ -153,27 +171,27 @@ def test_help_lists_the_modules_given() -> None:
 )
 def test_help_teaches_every_way_to_find_someone_with_examples_that_work(example: str, parsed: object) -> None:
     """Each example in the help is one the parser takes as that way (a rep copying one gets what it promises)."""
-    text = help_text(["Contacts"], ("Contacts", "Leads"))
+    text = help_text(["Contacts"], ("Contacts", "Leads"), locale="en")
     assert f"`/crmphoto {example}`" in text or f"`{example}`" in text
     assert parse_command(example) == parsed
     assert "looked up in Contacts or Leads" in text
 
 
 def test_help_without_search_modules_names_none() -> None:
-    assert "looked up in" not in help_text(["Contacts"])
+    assert "looked up in" not in help_text(["Contacts"], locale="en")
 
 
 def test_help_escapes_module_names() -> None:
-    text = help_text(["<!channel>"])
+    text = help_text(["<!channel>"], locale="en")
     assert "<!channel>" not in text and "`&lt;!channel&gt;`" in text
 
 
 def test_help_without_modules_falls_back_to_standard_ones() -> None:
-    assert "`Contacts`" in help_text([])
+    assert "`Contacts`" in help_text([], locale="en")
 
 
 def test_cli_text_strips_mrkdwn_but_keeps_underscores_in_names() -> None:
-    text = cli_text(help_text(["Custom_Module", "My_Other_Module"]))
+    text = cli_text(help_text(["Custom_Module", "My_Other_Module"], locale="en"))
     assert "Custom_Module" in text and "My_Other_Module" in text
     assert "*" not in text
     assert text.startswith("/crmphoto posts")

@@ -26,6 +26,9 @@ class Directory:
     async def user(self, user_id: str) -> Mapping[str, Any] | None:
         return {"id": user_id, "team_id": "T1"}
 
+    def known_locale(self, user_id: str) -> str | None:
+        return None
+
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
 

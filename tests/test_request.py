@@ -235,7 +235,7 @@ def test_each_hint_names_what_was_typed(text: str, problem: str, detail: str) ->
 def test_hints_never_mislabel_what_was_typed(text: str, says: str, never: str) -> None:
     parsed = parse_command(text)
     assert isinstance(parsed, BadInput)
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert says in hint and never not in hint
     assert hint.endswith("\nType `/crmphoto help` for more.")
 
@@ -326,7 +326,7 @@ def test_bad_searches_get_hints(text: str, problem: str) -> None:
 def test_link_with_extra_words_hint_reads_sensibly() -> None:
     parsed = parse_command("Contacts https://crm.zoho.com/crm/tab/Contacts/1")
     assert isinstance(parsed, BadInput)
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert "understand *a link on its own*" not in hint
 
 
@@ -345,7 +345,7 @@ def test_link_with_extra_words_hint_reads_sensibly() -> None:
     ],
 )
 def test_every_problem_has_its_own_hint(problem: str, detail: str, expected: str) -> None:
-    hint = messages.input_hint(problem, detail)
+    hint = messages.input_hint(problem, detail, locale="en")
     assert expected in hint
     assert "/crmphoto help" in hint
 
@@ -455,7 +455,7 @@ def test_hints_escape_what_was_typed(text: str | None) -> None:
     parsed = parse_command(text)
     if not isinstance(parsed, BadInput):
         return
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert "<" not in hint and ">" not in hint
     assert re.fullmatch(r"(?:[^&]|&(?:amp|lt|gt);)*", hint, re.DOTALL), hint
 
@@ -463,7 +463,7 @@ def test_hints_escape_what_was_typed(text: str | None) -> None:
 def test_hint_escapes_a_channel_ping() -> None:
     parsed = parse_command("<!channel> 12a<!here>")
     assert isinstance(parsed, BadInput)
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert "<!here>" not in hint and "&lt;!here&gt;" in hint
 
 
@@ -496,7 +496,7 @@ def test_slack_escapes_are_undone_before_parsing(sent: str, expected: object) ->
 def test_a_placeholder_typed_from_an_example_gets_its_own_hint(sent: str) -> None:
     parsed = parse_command(sent)
     assert isinstance(parsed, BadInput) and parsed.problem == "placeholder"
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert f"*{escape(parsed.detail)}*" in hint and "placeholder" in hint and "4876876000000624001" in hint
     assert "<" not in hint and ">" not in hint
 
@@ -508,13 +508,13 @@ def test_the_escapes_are_undone_once() -> None:
     assert typed_text("&quot;&#39;&nbsp;&AMP;") == "&quot;&#39;&nbsp;&AMP;"  # Slack sends only the three
     parsed = parse_command("Contacts 12&amp;lt;")
     assert isinstance(parsed, BadInput) and parsed.detail == "12&lt;"
-    assert "*12&amp;lt;*" in messages.input_hint(parsed.problem, parsed.detail)  # shown as typed: escaped once
+    assert "*12&amp;lt;*" in messages.input_hint(parsed.problem, parsed.detail, locale="en")  # shown as typed: escaped once
 
 
 def test_a_mention_typed_as_text_is_not_unwrapped_and_is_escaped_in_the_hint() -> None:
     parsed = parse_command("Contacts &lt;@U0BOSS&gt; &lt;!channel&gt;")
     assert isinstance(parsed, BadInput)
-    hint = messages.input_hint(parsed.problem, parsed.detail)
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
     assert parsed.problem == "mention"
     assert "<@U0BOSS>" not in hint and "<!channel>" not in hint and "&lt;@U0BOSS&gt;" in hint
 

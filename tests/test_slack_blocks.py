@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.records import RecordCard
-from bot.slack.blocks import Words, choice_blocks, safe_link, unfurl_blocks
+from bot.slack.blocks import choice_blocks, safe_link, unfurl_blocks
 from bot.slack.choices import ACTION_ID, MAX_VALUE, Choice, choice_value, parse_choice_value
 
 
@@ -37,7 +37,8 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 def test_five_sections_with_share_buttons_then_how_to_narrow() -> None:
     cards = [card(i) for i in range(12)]
-    blocks = choice_blocks(cards, total=12, more=False, searched_text="smith", value_for=value_for)
+    blocks = choice_blocks(cards, total=12, more=False, searched_text="smith", value_for=value_for,
+                           locale="en")
     assert [b["type"] for b in blocks] == ["section"] + ["section"] * 5 + ["context"]
     assert "*smith*" in blocks[0]["text"]["text"] and "12" in blocks[0]["text"]["text"]
     for i, block in enumerate(blocks[1:6]):
@@ -51,42 +52,48 @@ def test_five_sections_with_share_buttons_then_how_to_narrow() -> None:
 
 
 def test_no_context_line_when_everything_is_shown() -> None:
-    blocks = choice_blocks([card(1), card(2)], total=2, more=False, searched_text="x", value_for=value_for)
+    blocks = choice_blocks([card(1), card(2)], total=2, more=False, searched_text="x", value_for=value_for,
+                           locale="en")
     assert [b["type"] for b in blocks] == ["section", "section", "section"]
 
 
 def test_more_pages_say_more_than() -> None:
-    blocks = choice_blocks([card(i) for i in range(5)], total=200, more=True, searched_text="a", value_for=value_for)
+    blocks = choice_blocks([card(i) for i in range(5)], total=200, more=True, searched_text="a", value_for=value_for,
+                           locale="en")
     assert blocks[-1]["elements"][0]["text"].startswith("More than 195 more not shown.")
 
 
 @pytest.mark.parametrize("hostile", ["<!channel>", "<@U0BOSS>", "a & b", "<https://evil.example|click>"])
 def test_names_details_and_searched_text_are_escaped(hostile: str) -> None:
     c = card(1, name=hostile, detail=hostile)
-    blocks = choice_blocks([c], total=1, more=False, searched_text=hostile, value_for=value_for)
+    blocks = choice_blocks([c], total=1, more=False, searched_text=hostile, value_for=value_for,
+                           locale="en")
     for text in texts(blocks):
         assert "<!" not in text and "<@" not in text and "<https://evil" not in text
         assert "&lt;" in text or "&amp;" in text
-    unfurl = unfurl_blocks(c, "F1")
+    unfurl = unfurl_blocks(c, "F1", locale="en")
     assert "<!" not in unfurl[0]["text"]["text"] and "<@" not in unfurl[0]["text"]["text"]
 
 
 def test_long_fields_stay_inside_block_kit_limits() -> None:
     c = card(1, name="N" * 5000, detail="D" * 5000)
-    blocks = choice_blocks([c], total=1, more=False, searched_text="S" * 5000, value_for=value_for)
+    blocks = choice_blocks([c], total=1, more=False, searched_text="S" * 5000, value_for=value_for,
+                           locale="en")
     assert all(len(t) <= 3000 for t in texts(blocks))
     assert len(blocks[1]["text"]["text"]) < 400
-    assert len(unfurl_blocks(c, "F1")[1]["alt_text"]) <= 2000
+    assert len(unfurl_blocks(c, "F1", locale="en")[1]["alt_text"]) <= 2000
 
 
 def test_a_nameless_record_still_shows_something() -> None:
     blocks = choice_blocks([card(1, name="", detail="")], total=1, more=False, searched_text="x",
-                           value_for=value_for)
+                           value_for=value_for,
+                           locale="en")
     assert blocks[1]["text"]["text"] == "*(no name)*\nContacts"
 
 
 def test_a_list_of_one_says_one_record_not_one_records() -> None:
-    blocks = choice_blocks([card(1)], total=1, more=False, searched_text="Maria Garcia", value_for=value_for)
+    blocks = choice_blocks([card(1)], total=1, more=False, searched_text="Maria Garcia", value_for=value_for,
+                           locale="en")
     assert texts(blocks)[0] == "One record matches *Maria Garcia*, though not exactly. Is it the one you meant?"
     assert [b["type"] for b in blocks] == ["section", "section"] and blocks[1]["accessory"]["type"] == "button"
     assert "records" not in json.dumps(blocks)
@@ -94,43 +101,30 @@ def test_a_list_of_one_says_one_record_not_one_records() -> None:
 
 def test_the_private_list_shows_the_email_and_the_public_unfurl_never_does() -> None:
     c = card(1, detail="", email="p1@private.example", link="https://crm.zoho.com/crm/org1/tab/Contacts/1")
-    listed = choice_blocks([c, card(2)], total=2, more=False, searched_text="x", value_for=value_for)
+    listed = choice_blocks([c, card(2)], total=2, more=False, searched_text="x", value_for=value_for,
+                           locale="en")
     assert listed[1]["text"]["text"].endswith("|Person 1>*\nContacts · p1@private.example")
     for file_id in ("F1", None):
-        assert unfurl_blocks(c, file_id)[0]["text"]["text"] == \
+        assert unfurl_blocks(c, file_id, locale="en")[0]["text"]["text"] == \
             "*<https://crm.zoho.com/crm/org1/tab/Contacts/1|Person 1>*\nContacts"
 
 
 def test_value_longer_than_block_kit_allows_is_refused() -> None:
     with pytest.raises(ValueError, match="2000"):
-        choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=lambda c: "v" * 2001)
-
-
-def test_words_come_from_the_caller() -> None:
-    words = Words(intro="{total} für {searched}", intro_one="Einer für {searched}", button="Foto teilen",
-                  more="{hidden} weitere", more_pages="über {hidden} weitere", untitled="(ohne Namen)",
-                  alt="Foto von {name}")
-    blocks = choice_blocks([card(i) for i in range(6)], total=6, more=False, searched_text="x",
-                           value_for=value_for, words=words)
-    assert blocks[0]["text"]["text"] == "6 für *x*"
-    one = choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=value_for, words=words)
-    assert one[0]["text"]["text"] == "Einer für *x*"
-    assert blocks[1]["accessory"]["text"]["text"] == "Foto teilen"
-    assert blocks[-1]["elements"][0]["text"] == "1 weitere"
-    assert unfurl_blocks(card(1), "F1", words)[1]["alt_text"] == "Foto von Person 1"
+        choice_blocks([card(1)], total=1, more=False, searched_text="x", value_for=lambda c: "v" * 2001, locale="en")
 
 
 # --- unfurl_blocks -------------------------------------------------------------------------------------------
 
 def test_unfurl_with_photo_names_the_slack_file() -> None:
     c = card(1, link="https://crm.zoho.com/crm/org1/tab/Contacts/1")
-    section, image = unfurl_blocks(c, "F0PHOTO")
+    section, image = unfurl_blocks(c, "F0PHOTO", locale="en")
     assert section["text"]["text"] == "*<https://crm.zoho.com/crm/org1/tab/Contacts/1|Person 1>*\nContacts · Company 1"
     assert image == {"type": "image", "slack_file": {"id": "F0PHOTO"}, "alt_text": "Photo of Person 1"}
 
 
 def test_unfurl_without_photo_is_the_section_alone() -> None:
-    assert [b["type"] for b in unfurl_blocks(card(1), None)] == ["section"]
+    assert [b["type"] for b in unfurl_blocks(card(1), None, locale="en")] == ["section"]
 
 
 @pytest.mark.parametrize("link", [
@@ -139,7 +133,7 @@ def test_unfurl_without_photo_is_the_section_alone() -> None:
 ])
 def test_unsafe_links_are_dropped(link: str | None) -> None:
     assert safe_link(link) is None
-    text = unfurl_blocks(card(1, link=link), None)[0]["text"]["text"]
+    text = unfurl_blocks(card(1, link=link), None, locale="en")[0]["text"]["text"]
     assert text.startswith("*Person 1*")
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.deliver import Delivery
 from bot.fakes.slack import FakeSlack
 from bot.messages import Label
 from bot.records import RecordCard
-from bot.slack.blocks import Words
 from bot.slack.client import build_client
 from bot.slack.unfurl import MemoryUnfurlCache, UnfurlDestination, Unfurler
 from bot.zoho import NoPhoto, Photo
@@ -116,8 +116,10 @@ async def test_falls_back_to_text_within_about_eight_seconds(
     assert done["unfurls"][URL]["blocks"][0]["text"]["text"].startswith(f"*<{URL}|Ada Lovelace>*")
 
 
-async def test_other_invalid_blocks_go_straight_to_text(fake: FakeSlack, client: AsyncWebClient, clock: Clock) -> None:
-    unfurler = Unfurler(client, words=Words(alt=""), clock=clock, sleep=clock.sleep)  # an image without alt_text
+async def test_other_invalid_blocks_go_straight_to_text(fake: FakeSlack, client: AsyncWebClient, clock: Clock,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(messages, "photo_alt", lambda name, locale: "")  # an image without alt_text
+    unfurler = Unfurler(client, clock=clock, sleep=clock.sleep)
     file_id = await unfurler.private_file(PHOTO)
     assert await unfurler.unfurl("C1", "1.2", URL, CARD, file_id) == "text"
     assert (len(unfurl_calls(fake)), clock.sleeps) == (2, [])

@@ -30,7 +30,7 @@ PHOTO = Photo(
     content_type="image/jpeg",
     filename="Contacts-4876876000000624001.jpg",
 )
-LABEL = messages.photo_label(None, PHOTO.module, PHOTO.record_id, "U0ALICE")
+LABEL = messages.photo_label(None, PHOTO.module, PHOTO.record_id, "U0ALICE", locale="en")
 STEPS = ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
 API_STEPS = ["files.getUploadURLExternal", "files.completeUploadExternal"]
 
@@ -388,7 +388,7 @@ async def test_refusals_are_not_retried(slack: FakeSlack, sleeps: RecordedSleeps
 @pytest.mark.parametrize("error", ["file_uploads_disabled", "storage_limit_reached", "posting_to_channel_denied"])
 async def test_catalogue_words_exist_for_slack_refusals(error: str) -> None:
     assert error in messages.CATALOGUE
-    assert "Contacts 1" in messages.explain(error, "Contacts", "1").text
+    assert "Contacts 1" in messages.explain(error, "Contacts", "1").said("en").text
 
 
 async def test_wrong_token_is_refused_not_retried(slack: FakeSlack) -> None:
@@ -412,5 +412,5 @@ async def test_unlisted_slack_errors_are_not_blamed_on_zoho(slack: FakeSlack, er
     assert info.value.code == code
     assert error in info.value.detail
     words = messages.explain(info.value.code, PHOTO.module, PHOTO.record_id)  # as bot/deliver.py does
-    assert "Zoho" not in words.what
+    assert "Zoho" not in words.said("en").what
 

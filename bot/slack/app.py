@@ -116,8 +116,9 @@ def create_app(
         max_in_flight=access.max_in_flight,
         accepting=lambda: background.accepting,
         search_modules=access.search_modules,
+        default_locale=settings.default_locale,
         alerts=Alerts(sink, lambda work: background.spawn(work, name="admin-alert"), marks),
     )
     app.error(reject_malformed)
-    listeners.register(app, pipeline, background, Unfurler(client), directory, clicks)
+    listeners.register(app, pipeline, background, Unfurler(client, locale=settings.default_locale), directory, clicks)
     return app

@@ -29,12 +29,12 @@ REPLY_TIMEOUT = 10.0  # for each response_url post
 RESPONSE_URL_RETRY_DELAY = 0.5
 
 
-def explanation_reply(explanation: messages.Explanation, reference: str) -> dict[str, Any]:
+def explanation_reply(explanation: messages.Said, reference: str) -> dict[str, Any]:
     """A private reply through response_url: the explanation, then the code and reference id."""
     return {"replace_original": False, **explanation_ack(explanation, reference)}
 
 
-def explanation_ack(explanation: messages.Explanation, reference: str) -> dict[str, Any]:
+def explanation_ack(explanation: messages.Said, reference: str) -> dict[str, Any]:
     """The same, as the immediate answer to the command (ack takes no replace_original)."""
     return {
         "response_type": "ephemeral",
@@ -43,7 +43,7 @@ def explanation_ack(explanation: messages.Explanation, reference: str) -> dict[s
     }
 
 
-def explanation_blocks(explanation: messages.Explanation, reference: str) -> list[dict[str, Any]]:
+def explanation_blocks(explanation: messages.Said, reference: str) -> list[dict[str, Any]]:
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": explanation.text}},
         {
@@ -67,7 +67,7 @@ class SlackReplier:
         self.user_id = user_id
         self.route: str | None = None  # how the last reply arrived: response_url | ephemeral | dm
 
-    async def explain(self, explanation: messages.Explanation, ref: str) -> None:
+    async def explain(self, explanation: messages.Said, ref: str) -> None:
         await self._send(explanation_reply(explanation, ref), ref)
 
     async def note(self, text: str) -> None:
@@ -81,9 +81,10 @@ class SlackReplier:
         blocks = choice_blocks(
             outcome.choices, total, False, searched,
             lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel, card.name),
+            locale=ticket.locale,
         )
         body = {"response_type": "ephemeral", "replace_original": False,
-                "text": messages.choices_text(total, searched), "blocks": blocks}
+                "text": messages.choices_text(total, searched, locale=ticket.locale), "blocks": blocks}
         await self._send(body, ticket.ref)
 
 
@@ -151,7 +152,7 @@ def _error_code(exc: Exception) -> str:
 class QuietReplier:
     """For unfurls: the whole channel would see any words, so there are none (the audit line says what happened)."""
 
-    async def explain(self, explanation: messages.Explanation, ref: str) -> None:
+    async def explain(self, explanation: messages.Said, ref: str) -> None:
         log.info("unfurl %s: %s; staying silent", ref, explanation.code)
 
     async def note(self, text: str) -> None:

@@ -29,9 +29,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.deliver import Delivery, DeliveryError
+from bot.i18n import ENGLISH
 from bot.messages import Label
 from bot.records import RecordCard
-from bot.slack.blocks import WORDS, Words, unfurl_blocks
+from bot.slack.blocks import unfurl_blocks
 from bot.zoho import NoPhoto, Photo
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Unfurler:
         client: AsyncWebClient,
         cache: UnfurlCache | None = None,
         *,
-        words: Words = WORDS,
+        locale: str = ENGLISH,
         retry_within: float = RETRY_WITHIN,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         clock: Clock = time.monotonic,
@@ -108,7 +109,7 @@ class Unfurler:
     ) -> None:
         self.client = client
         self.cache: UnfurlCache = cache if cache is not None else MemoryUnfurlCache(clock=clock)
-        self.words = words
+        self.locale = locale  # the channel's language (DEFAULT_LOCALE): everyone there reads an unfurl
         self.retry_within = retry_within
         self.retry_delays = tuple(retry_delays)
         self.clock = clock
@@ -117,7 +118,8 @@ class Unfurler:
     async def private_file(self, photo: Photo) -> str:
         """Upload `photo` shared nowhere (no channel) and return its file id, for an image block to name."""
         response = await self.client.files_upload_v2(
-            content=photo.content, filename=photo.filename, title=messages.photo_title(photo.module, photo.record_id),
+            content=photo.content, filename=photo.filename,
+            title=messages.photo_title(photo.module, photo.record_id, locale=self.locale),
         )
         file = response.get("file") or {}
         file_id = file.get("id") if isinstance(file, dict) else None
@@ -143,14 +145,15 @@ class Unfurler:
                 # Never usable within the wait: likely refused for good (a file shared nowhere may stay
                 # invisible to others), so the next paste within the TTL goes without it, at once.
                 await self.cache.put(card.module, card.record_id, card, None)
-        return "text" if await self._send(target, url, unfurl_blocks(card, None, self.words)) is None else "failed"
+        shown = await self._send(target, url, unfurl_blocks(card, None, locale=self.locale))
+        return "text" if shown is None else "failed"
 
     async def _with_image(self, target: dict[str, Any], url: str, card: RecordCard, file_id: str) -> bool | None:
         """Try the image unfurl, waiting between tries while Slack says the file is not usable yet.
 
         True: shown with the photo; False: another failure; None: the file was still refused when time ran out.
         """
-        blocks = unfurl_blocks(card, file_id, self.words)
+        blocks = unfurl_blocks(card, file_id, locale=self.locale)
         ends = self.clock() + self.retry_within
         delays = iter(self.retry_delays)
         while True:
