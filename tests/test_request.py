@@ -508,7 +508,8 @@ def test_the_escapes_are_undone_once() -> None:
     assert typed_text("&quot;&#39;&nbsp;&AMP;") == "&quot;&#39;&nbsp;&AMP;"  # Slack sends only the three
     parsed = parse_command("Contacts 12&amp;lt;")
     assert isinstance(parsed, BadInput) and parsed.detail == "12&lt;"
-    assert "*12&amp;lt;*" in messages.input_hint(parsed.problem, parsed.detail, locale="en")  # shown as typed: escaped once
+    hint = messages.input_hint(parsed.problem, parsed.detail, locale="en")
+    assert "*12&amp;lt;*" in hint  # shown as typed: escaped once
 
 
 def test_a_mention_typed_as_text_is_not_unwrapped_and_is_escaped_in_the_hint() -> None:
