@@ -67,8 +67,10 @@ def supported(code: str) -> bool:
 
 @functools.cache
 def _translations(locale: str) -> gettext.NullTranslations:
+    if locale == ENGLISH or locale not in LANGUAGES:  # only a known name ever becomes part of a path
+        return gettext.NullTranslations()
     path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if locale == ENGLISH or not path.is_file():
+    if not path.is_file():
         return gettext.NullTranslations()
     with path.open("rb") as po:
         catalog = read_po(po, locale=locale, domain=DOMAIN)
