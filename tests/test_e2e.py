@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import messages
+from bot.codes import Code
 from bot.fakes import harness
 from bot.fakes.harness import BotProcess, SlackText, bot_env, command_body, free_port, sign
 from bot.fakes.slack import FakeSlack
@@ -151,6 +154,19 @@ def test_no_photo_is_explained(bot, fakes) -> None:
     _, name = command(bot, slack, "Contacts 5550001", channel)
     reply = wait_for(lambda: responses_for(slack, name))[0]
     assert "has no photo" in reply["blocks"][0]["text"]["text"]
+    assert "`NO_PHOTO`" in reply["blocks"][1]["elements"][0]["text"]
+
+
+def test_a_japanese_users_command_is_answered_in_japanese(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "5550002", Record(content=None))
+    slack.add_user("U0E2EJA", locale="ja-JP")
+    channel = new_channel(slack)
+    _, name = command(bot, slack, "Contacts 5550002", channel, user="U0E2EJA")
+    reply = wait_for(lambda: responses_for(slack, name))[0]
+    expected = messages.explain(Code.NO_PHOTO, "Contacts", "5550002").said("ja").text
+    assert reply["blocks"][0]["text"]["text"] == expected
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", expected) and "has no photo" not in expected
     assert "`NO_PHOTO`" in reply["blocks"][1]["elements"][0]["text"]
 
 
