@@ -586,7 +586,8 @@ def photo_label(card: RecordCard | None, module: str, record_id: str, user_id: s
     if card.detail:
         parts.append(escape(card.detail))
     if card.link and SAFE_LINK.fullmatch(card.link):
-        parts.append(f"<{card.link}|{escape(i18n.text(locale, N_('Open in Zoho CRM')))}>")
+        label = i18n.text(locale, N_("Open in Zoho CRM"))
+        parts.append(f"<{card.link}|{escape(label)}>")
     comment = " · ".join(parts)
     if user_id:
         comment += "\n" + i18n.text(locale, N_("Requested by {user}."), user=f"<@{escape(user_id)}>")

@@ -203,6 +203,7 @@ def english_in(text: str, *data: str) -> list[str]:
     for value in data:
         text = text.replace(value, " ")
     text = re.sub(r"Code `[^`]*` · reference `[^`]*`", " ", text)
+    text = re.sub(r"<[^|>]*\|([^>]*)>", r" \1 ", text)  # a link's label is read
     text = re.sub(r"`[^`]*`|<[^>]*>|:[a-z_]+:|&[a-z]+;|/?crmphoto", " ", text)
     return re.findall(r"[A-Za-z]{2,}", text)
 

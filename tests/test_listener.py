@@ -296,8 +296,10 @@ async def test_a_slow_zoho_times_out_as_zoho_and_leaves_slack_its_share(make_bot
 
 
 async def test_a_slow_slack_times_out_as_slack(make_bot: BotFactory) -> None:
-    bot = await make_bot(Timing(deadline=1.0, slack_share=0.5), BLOCK_GUESTS="false")
-    bot.slack.latency = 0.45  # three upload steps: 1.35 s, more than the whole deadline
+    bot = await make_bot(Timing(deadline=1.6, slack_share=0.5), BLOCK_GUESTS="false")
+    # The gates' Slack calls take 0.45 s, Zoho gets up to 0.65 s, and the three upload steps need 1.35 s: more than
+    # whatever is left. (Zoho's share is not a whisker: the asker's language is looked up alongside, under load.)
+    bot.slack.latency = 0.45
     _, name = await bot.command("Contacts 1")
     await bot.settle()
     reply = bot.replies(name)[0]
