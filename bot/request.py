@@ -17,6 +17,7 @@ placeholder copied from an example (`Contacts <ID>`) gets its own hint.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -124,12 +125,14 @@ def _unwrap_slack_links(text: str) -> str:
 
 
 def typed_text(text: str) -> str:
-    """What the person typed, from the text Slack sent: its links unwrapped, then its escapes undone (once).
+    """What the person typed, from the text Slack sent: its links unwrapped, then its escapes undone (once), in NFC.
 
     In that order: a raw `<` or `>` is Slack's own wrapping, while an escaped one is a character the person
-    typed, so a typed `<…>` is never taken for a link.
+    typed, so a typed `<…>` is never taken for a link. NFC, because an accent may arrive as a combining mark
+    (`e` + U+0301, from some keyboards and from pasted text), which no word pattern takes for a letter:
+    `Sociétés` is one word however it was typed.
     """
-    return unescape(_unwrap_slack_links(text))
+    return unicodedata.normalize("NFC", unescape(_unwrap_slack_links(text)))
 
 
 def _unbracket(text: str) -> str | BadInput:
