@@ -125,14 +125,12 @@ def _unwrap_slack_links(text: str) -> str:
 
 
 def typed_text(text: str) -> str:
-    """What the person typed, from the text Slack sent: its links unwrapped, then its escapes undone (once), in NFC.
+    """What the person typed, from the text Slack sent: its links unwrapped, then its escapes undone (once).
 
     In that order: a raw `<` or `>` is Slack's own wrapping, while an escaped one is a character the person
-    typed, so a typed `<…>` is never taken for a link. NFC, because an accent may arrive as a combining mark
-    (`e` + U+0301, from some keyboards and from pasted text), which no word pattern takes for a letter:
-    `Sociétés` is one word however it was typed.
+    typed, so a typed `<…>` is never taken for a link.
     """
-    return unicodedata.normalize("NFC", unescape(_unwrap_slack_links(text)))
+    return unescape(_unwrap_slack_links(text))
 
 
 def _unbracket(text: str) -> str | BadInput:
@@ -171,8 +169,10 @@ def parse_link(text: str) -> PhotoRequest | BadInput:
 
 def parse_command(text: str | None) -> Parsed:
     """`text` as Slack sends it (see the module's docstring). Never raises: every text becomes a request, a help
-    request, or a BadInput with a reason."""
-    text = typed_text(text or "").strip()
+    request, or a BadInput with a reason. Read in NFC: an accent may arrive as a combining mark (`e` + U+0301, from
+    some keyboards and from pasted text), which no word pattern takes for a letter, and `Sociétés` is one word
+    however it was typed."""
+    text = unicodedata.normalize("NFC", typed_text(text or "")).strip()
     if len(text) > MAX_TEXT:
         return BadInput("too_long", text[:60] + "…")
     if text.lower() in HELP_WORDS:
