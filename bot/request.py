@@ -17,6 +17,7 @@ placeholder copied from an example (`Contacts <ID>`) gets its own hint.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -168,8 +169,10 @@ def parse_link(text: str) -> PhotoRequest | BadInput:
 
 def parse_command(text: str | None) -> Parsed:
     """`text` as Slack sends it (see the module's docstring). Never raises: every text becomes a request, a help
-    request, or a BadInput with a reason."""
-    text = typed_text(text or "").strip()
+    request, or a BadInput with a reason. Read in NFC: an accent may arrive as a combining mark (`e` + U+0301, from
+    some keyboards and from pasted text), which no word pattern takes for a letter, and `Sociétés` is one word
+    however it was typed."""
+    text = unicodedata.normalize("NFC", typed_text(text or "")).strip()
     if len(text) > MAX_TEXT:
         return BadInput("too_long", text[:60] + "…")
     if text.lower() in HELP_WORDS:

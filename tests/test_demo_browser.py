@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.demo.browser import chromium, images_loaded, missing, send, wait_for
 from bot.demo.process import DemoProcess
+from tests.waiting import wait_until
 
 WHY_NOT = missing()
 pytestmark = [
@@ -97,3 +99,26 @@ def test_a_wide_window_keeps_things_to_try_beside_the_channel(page: tuple[DemoPr
     channel = driver.find_element(By.TAG_NAME, "main").rect
     things = driver.find_element(By.CSS_SELECTOR, "aside.help").rect
     assert things["x"] >= channel["x"] + channel["width"] and abs(things["y"] - channel["y"]) < 1
+
+
+def test_the_language_picker_sets_the_stand_ins_slack_language(page: tuple[DemoProcess, Any]) -> None:
+    """Picking 日本語 makes Slack's users.info answer ja-JP for the stand-in; a reload shows it picked."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    demo, driver = page
+    wait_for(driver, "#language option")
+    picker = Select(driver.find_element(By.ID, "language"))
+    assert [o.text for o in picker.options] == ["English", "Deutsch", "Français", "Español", "Português (Brasil)",
+                                                "日本語"]
+    assert picker.first_selected_option.text == "English"
+    picker.select_by_visible_text("日本語")
+
+    def slack_says() -> str:
+        return str(httpx.get(f"{demo.url}/demo/locale", timeout=5).json()["locale"])
+
+    wait_until(lambda: slack_says() == "ja-JP", 15)
+    driver.refresh()
+    wait_for(driver, "#language option")
+    assert Select(driver.find_element(By.ID, "language")).first_selected_option.get_attribute("value") == "ja-JP"
+    send(driver, "/crmphoto Contacts 1001", "#messages .event.photo img.photo")  # and the next command works

@@ -113,3 +113,17 @@ async def test_with_redis_one_process_hearing_channel_shared_makes_every_process
         for store in stores:
             await store.aclose()
         server.stop()
+
+
+async def test_a_forgotten_user_is_asked_about_again_and_their_new_locale_known(fake: FakeSlack) -> None:
+    directory = SlackDirectory(build_client(fake.bot_token, fake.api_url, 5))
+    fake.add_user("U0YOU", team_id="T0TEST", locale="en-US")
+    await directory.user("U0YOU")
+    fake.add_user("U0YOU", team_id="T0TEST", locale="ja-JP")
+    await directory.user("U0YOU")
+    assert directory.known_locale("U0YOU") == "en-US"  # kept: Slack is not asked within ten minutes
+    directory.forget_user("U0YOU")  # what the demo's language picker does
+    assert directory.known_locale("U0YOU") is None
+    assert (await directory.user("U0YOU") or {}).get("locale") == "ja-JP"
+    assert directory.known_locale("U0YOU") == "ja-JP"
+    assert fake.count("users.info") == 2

@@ -171,6 +171,9 @@ def cases() -> Iterator[Case]:
                data={**FORM, "grant_type": "password"})
     # modules
     yield Case("modules", "GET", f"{V}/settings/modules", 200)
+    for language in fz.ORG_LABELS:
+        yield Case(f"modules, an org in {language}", "GET", f"{V}/settings/modules", 200,
+                   setup=_set(modules=fz.org_modules(language)))
     yield Case("modules without scope", "GET", f"{V}/settings/modules", 401, "OAUTH_SCOPE_MISMATCH",
                setup=_set(scope_for_modules=False))
     # org

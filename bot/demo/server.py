@@ -44,7 +44,9 @@ from bot.fakes.harness import block_actions_body, command_body, sign
 from bot.fakes.slack import TEAM_ID, FakeSlack
 from bot.fakes.zoho import FakeZoho
 from bot.request import BadInput, parse_link
-from bot.slack.app import create_app
+from bot.slack.app import assemble
+from bot.slack.client import build_client
+from bot.slack.directory import SlackDirectory
 from bot.slack.server import _stop_signals_noted, create_web_app
 from bot.zoho import ZohoClient
 
@@ -59,6 +61,10 @@ COMMAND = "/crmphoto"
 # The stand-in's answer to another slash command. Slack says "Messages that start with a slash (/) are commands"
 # (api.slack.com "Slash Commands"); its exact words for an unknown one are not documented, so these are the demo's.
 NOT_A_COMMAND = "`{}` is not a command in this demo workspace: only `/crmphoto` is installed here."
+# The page's language picker: the stand-in's Slack language, in Slack's own locale codes (FACTS.md), one per
+# language crmphoto speaks (bot.i18n.LANGUAGES), each named in itself as Slack's own language menu does.
+LANGUAGES = {"en-US": "English", "de-DE": "Deutsch", "fr-FR": "Français", "es-LA": "Español",
+             "pt-BR": "Português (Brasil)", "ja-JP": "日本語"}
 
 
 @dataclass
@@ -75,10 +81,15 @@ def running_fakes() -> Iterator[Fakes]:
     with FakeZoho() as zoho, FakeSlack(bot_token="xoxb-demo-" + secrets.token_hex(8)) as slack:
         populate(zoho)
         slack.add_channel(CHANNEL)
-        slack.add_user(USER, team_id=TEAM_ID, name="you", real_name="You")
+        stand_in(slack, "en-US")
         slack.on_upload = channel.on_upload
         slack.on_response = channel.on_response
         yield Fakes(zoho, slack, channel)
+
+
+def stand_in(slack: FakeSlack, locale: str) -> None:
+    """The person using the page, as Slack's users.info describes them: `locale` is their Slack language."""
+    slack.add_user(USER, team_id=TEAM_ID, name="you", real_name="You", locale=locale)
 
 
 def demo_env(fakes: Fakes, port: int, signing_secret: str) -> dict[str, str]:
@@ -100,8 +111,9 @@ def demo_env(fakes: Fakes, port: int, signing_secret: str) -> dict[str, str]:
 class DemoRoutes:
     """The page and its endpoints, next to the bot's own routes."""
 
-    def __init__(self, fakes: Fakes, port: int, signing_secret: str) -> None:
+    def __init__(self, fakes: Fakes, port: int, signing_secret: str, directory: SlackDirectory) -> None:
         self.fakes = fakes
+        self.directory = directory
         self.events_url = f"http://{HOST}:{port}/slack/events"
         self._secret = signing_secret
         self._names = count(1)
@@ -115,6 +127,8 @@ class DemoRoutes:
             Route(render.CRM_PAGE, self.crm_link, methods=["GET"]),
             Route("/demo/command", self.command, methods=["POST"]),
             Route("/demo/click", self.click, methods=["POST"]),
+            Route("/demo/locale", self.locale, methods=["GET"]),
+            Route("/demo/locale", self.pick_locale, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
 
@@ -182,6 +196,31 @@ class DemoRoutes:
         )
         return await self._to_bot(body)
 
+    async def locale(self, _: Request) -> Response:
+        """The languages to pick from, and the stand-in's as Slack's users.info answers it (asked as the bot asks)."""
+        slack = build_client(self.fakes.slack.bot_token, self.fakes.slack.api_url, 10)
+        answer = await slack.users_info(user=USER, include_locale=True)
+        return JSONResponse({"locale": (answer.get("user") or {}).get("locale"),
+                             "languages": [{"code": code, "name": name} for code, name in LANGUAGES.items()]})
+
+    async def pick_locale(self, request: Request) -> Response:
+        """The picker: the stand-in's Slack language becomes `locale`, from the next command on.
+
+        The bot keeps what users.info said for ten minutes; the demo tells its directory to forget the stand-in,
+        so the next command asks Slack again (a real user's change reaches the bot within those ten minutes).
+        """
+        payload = await _json(request)
+        if payload is None:
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        locale = payload.get("locale")
+        if not isinstance(locale, str) or locale not in LANGUAGES:
+            choices = ", ".join(f"{name} ({code})" for code, name in LANGUAGES.items())
+            return JSONResponse({"error": f"That is not one of the demo's languages; pick one of {choices}."},
+                                status_code=400)
+        stand_in(self.fakes.slack, locale)
+        self.directory.forget_user(USER)
+        return JSONResponse({"ok": True, "locale": locale})
+
     async def _to_bot(self, body: bytes) -> Response:
         """Send a signed request to the bot's /slack/events; its ack, if it says anything, is a private reply."""
         async with httpx.AsyncClient(timeout=10) as client:
@@ -212,8 +251,9 @@ def build(fakes: Fakes, port: int) -> Starlette:
     settings = load_settings(demo_env(fakes, port, secret))
     zoho = ZohoClient(settings.zoho)
     background = Background()
-    web = create_web_app(create_app(settings, zoho, background), background, zoho, settings.access.shutdown_grace)
-    web.router.routes.extend(DemoRoutes(fakes, port, secret).routes())
+    bot = assemble(settings, zoho, background)
+    web = create_web_app(bot.app, background, zoho, settings.access.shutdown_grace)
+    web.router.routes.extend(DemoRoutes(fakes, port, secret, bot.directory).routes())
     return web
 
 

@@ -21,7 +21,8 @@ and every error below over HTTP and holds each answer to the OAS response schema
   here) beside the access token, `api_domain` and `expires_in`, and no `scope` unless `token_scope` is set.
 - `GET /crm/{v}/settings/modules` answers `{"modules": [...]}`, each with every key the OAS `modules` schema
   (modules.json) requires (`MODULE_DEFAULTS`, plus the ones the bot reads); OAUTH_SCOPE_MISMATCH (401) when the
-  token lacks the settings scope.
+  token lacks the settings scope. English labels by default; `modules = org_modules("de" | "fr" | "ja")` answers
+  as an org in that language does (labels translated, API and module names as they are).
 - `GET /crm/{v}/{module}/{id}/photo` answers 200 with image bytes, 204 for no photo (with a JSON
   content type and an empty body, as Zoho does), or the error JSON `{code, details, message, status}`
   of `API_Exception` with the HTTP status the seed page gives each code.
@@ -203,6 +204,34 @@ DEFAULT_MODULES = [
     module_entry("Documents", "Document", "Documents", api_supported=False),
     module_entry("Properties", "Property", "Properties", "custom", module_name="CustomModule1"),
 ]
+
+# The standard modules' labels in an org whose CRM language is German, French or Japanese (singular, plural), as
+# Zoho CRM's own help in that language names them (zoho.com/de/crm/help "Zoho CRM kennenlernen", help.zoho.com
+# fr "Comprendre votre compte CRM", ja "標準タブと標準項目"); the custom module's are what its admin would call it.
+# The API names and module names stay the English ones: Zoho never translates those.
+ORG_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "de": {"Leads": ("Lead", "Leads"), "Contacts": ("Kontakt", "Kontakte"), "Accounts": ("Konto", "Konten"),
+           "Deals": ("Geschäftsabschluss", "Geschäftsabschlüsse"), "Tasks": ("Aufgabe", "Aufgaben"),
+           "Products": ("Produkt", "Produkte"), "Vendors": ("Lieferant", "Lieferanten"),
+           "Documents": ("Dokument", "Dokumente"), "Properties": ("Immobilie", "Immobilien")},
+    "fr": {"Leads": ("Lead", "Leads"), "Contacts": ("Contact", "Contacts"), "Accounts": ("Compte", "Comptes"),
+           "Deals": ("Transaction", "Transactions"), "Tasks": ("Tâche", "Tâches"),
+           "Products": ("Produit", "Produits"), "Vendors": ("Fournisseur", "Fournisseurs"),
+           "Documents": ("Document", "Documents"), "Properties": ("Bien immobilier", "Biens immobiliers")},
+    "ja": {"Leads": ("見込み客", "見込み客"), "Contacts": ("連絡先", "連絡先"), "Accounts": ("取引先", "取引先"),
+           "Deals": ("商談", "商談"), "Tasks": ("タスク", "タスク"), "Products": ("商品", "商品"),
+           "Vendors": ("仕入先", "仕入先"), "Documents": ("ドキュメント", "ドキュメント"),
+           "Properties": ("物件", "物件")},
+}
+
+
+def org_modules(language: str, **renamed: tuple[str, str]) -> list[dict[str, Any]]:
+    """The default org's module list as an org in `language` ("de", "fr", "ja") answers it: every module's
+    singular and plural label in that language, API and module names unchanged. `renamed` gives a module the
+    labels its admin chose instead (`Accounts=("Société", "Sociétés")`), as Setup > Modules lets them."""
+    labels = {**ORG_LABELS[language], **renamed}
+    return [{**entry, "singular_label": labels[entry["api_name"]][0], "plural_label": labels[entry["api_name"]][1]}
+            for entry in DEFAULT_MODULES]
 
 
 @dataclass

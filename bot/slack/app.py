@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import aiohttp
 from slack_bolt import BoltResponse
@@ -79,6 +80,22 @@ def create_app(
     settings: Settings, zoho: ZohoClient, background: Background, timing: Timing | None = None
 ) -> AsyncApp:
     """An AsyncApp whose listeners run on the event loop next to the async Zoho client."""
+    return assemble(settings, zoho, background, timing).app
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The app and the directory its listeners ask who someone is: the demo tells that directory at once when its
+    stand-in user's Slack language changes, where real Slack users wait out the cache's ten minutes."""
+
+    app: AsyncApp
+    directory: SlackDirectory
+
+
+def assemble(
+    settings: Settings, zoho: ZohoClient, background: Background, timing: Timing | None = None
+) -> Assembled:
+    """The AsyncApp of `create_app`, with its directory."""
     slack = settings.slack
     client = build_client(slack.bot_token.reveal(), slack.api_url, SLACK_TIMEOUT)
     app = AsyncApp(
@@ -121,4 +138,4 @@ def create_app(
     )
     app.error(reject_malformed)
     listeners.register(app, pipeline, background, Unfurler(client, locale=settings.default_locale), directory, clicks)
-    return app
+    return Assembled(app, directory)

@@ -103,6 +103,10 @@ class SlackDirectory:
         """The user's profile flags, or None when Slack cannot see them (someone from another org)."""
         return await self._users.fetch(user_id, lambda: self._load_user(user_id))
 
+    def forget_user(self, user_id: str) -> None:
+        """Ask Slack about `user_id` again next time (the demo, when its stand-in's language is changed)."""
+        self._users.forget(user_id)
+
     def known_locale(self, user_id: str) -> str | None:
         """The user's Slack locale if a lookup already holds it: the ack never waits for Slack."""
         hit, user = self._users.get(user_id)

@@ -19,6 +19,7 @@ import difflib
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -94,7 +95,13 @@ def _display_field(value: object) -> str:
 
 
 def _key(name: str) -> str:
-    return re.sub(r"[\s_]+", "", name).casefold()
+    """How a name is compared: without spaces or underscores, in any case, and however its accents were encoded.
+
+    NFKC first, so an accent typed as a combining mark (`e` + U+0301, as some keyboards and pasted text send it)
+    and full-width letters typed through a Japanese input method compare equal to the label Zoho gives.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", folded))
 
 
 def _singulars(key: str) -> list[str]:
@@ -260,7 +267,16 @@ class ModuleCatalog:
         for module in self._modules or ():
             if module.has_photos:
                 for name in module.names():
-                    candidates.setdefault(name.casefold(), module.api_name)
-        match = difflib.get_close_matches(typed.casefold(), list(candidates), n=1, cutoff=0.6)
+                    candidates.setdefault(_key(name), _suggested(module, name))
+        match = difflib.get_close_matches(_key(typed), list(candidates), n=1, cutoff=0.6)
         suggestion = candidates[match[0]] if match else None
         return errors.ModuleProblem(code, typed, photo_modules=photo, suggestion=suggestion)
+
+
+def _suggested(module: Module, near: str) -> str:
+    """What "did you mean" names when `near` is the closest name: a label gets the module's plural label, so a
+    German rep who typed `Kontake` reads `Kontakte` (in the org's words, not the API name `Contacts`); an API
+    or internal name gets the API name."""
+    if near in (module.singular_label, module.plural_label):
+        return module.plural_label or module.singular_label
+    return module.api_name

@@ -95,6 +95,23 @@
     }
   });
 
+  // The language picker: the stand-in's Slack language, as Slack's users.info gives it to the bot.
+  const picker = document.getElementById("language");
+  const pickError = document.getElementById("language-error");
+  function showLocale(data) {
+    picker.replaceChildren(...data.languages.map(l => new Option(l.name, l.code, false, l.code === data.locale)));
+  }
+  fetch("/demo/locale").then(r => r.json()).then(showLocale);
+  picker.addEventListener("change", () => {
+    pickError.textContent = "";
+    fetch("/demo/locale", {method: "POST", headers: {"Content-Type": "application/json"},
+                           body: JSON.stringify({locale: picker.value})})
+      .then(r => r.json()).then(data => {
+        if (data.error) pickError.textContent = data.error;
+        return fetch("/demo/locale").then(r => r.json()).then(showLocale);
+      });
+  });
+
   poll();
   setInterval(poll, 700);
 })();
