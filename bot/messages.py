@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from bot import i18n
 from bot.codes import Code
 from bot.escapes import escape, unescape
+from bot.i18n import N_
 from bot.ids import API_NAME, RECORD_ID
 from bot.records import RecordCard
 
@@ -899,3 +901,41 @@ SETUP_WORDS: dict[str, str] = {
 def setup_words(key: str, **values: object) -> str:
     """One of setup's messages, filled in."""
     return SETUP_WORDS[key].format(**values)
+
+
+# --- The message shortcut ("Show CRM photo", bot/manifest.py) ------------------------------------------------------
+
+SHORTCUT_NAME = "Show CRM photo"  # as the manifest names it (Slack shows it in English): never translated
+NOTHING_TO_FIND = (
+    N_("There's no email address, phone number or Zoho CRM record link in this message, so there's nobody to look "
+       "up."),
+    N_("*{shortcut}* looks for up to three of these in a message: an address such as `jane.doe@example.com`, a "
+       "phone number written with a `+` or in groups of digits (`+44 20 7946 0958`), or a record's link copied from "
+       "Zoho CRM. A number on its own is taken for a date or an amount, not a phone. To find someone by name, type "
+       "`{command} Jane Doe`."),
+)
+
+
+def nothing_to_find(*, locale: str) -> Explanation:
+    """The shortcut was used on a message that names nobody: what it looks for, and the command for a name."""
+    what, todo = NOTHING_TO_FIND
+    return Explanation(Code.NOTHING_TO_FIND, i18n.text(locale, what),
+                       i18n.text(locale, todo, shortcut=SHORTCUT_NAME, command=COMMAND), Fixer.YOU)
+
+
+# In the catalogue too (in English), so `explain` and docs/errors.md know the code like every other.
+CATALOGUE[Code.NOTHING_TO_FIND] = (nothing_to_find(locale=i18n.ENGLISH).what,
+                                   nothing_to_find(locale=i18n.ENGLISH).todo, Fixer.YOU)
+
+
+def shortcut_no_match(looked_for: str, *, locale: str) -> Explanation:
+    """Nothing the shortcut found in a message matched a record; `looked_for` names what was searched."""
+    return Explanation(
+        Code.NO_MATCH,
+        i18n.text(locale, N_("No record in Zoho CRM matches {looked_for} from this message."),
+                  looked_for=f"*{escape(looked_for)}*"),
+        i18n.text(locale, N_("*{shortcut}* looks up the email addresses, phone numbers and Zoho CRM record links in a "
+                             "message, up to three. Check they are the person's, or type `{command}` with their "
+                             "name."), shortcut=SHORTCUT_NAME, command=COMMAND),
+        Fixer.YOU,
+    )
