@@ -4,11 +4,12 @@ A message is not a command: nobody wrote it for crmphoto, so only what surely na
 order it appears:
 - email addresses: Slack's `<mailto:a@b.c|a@b.c>`, or an address written out (a bot's message may not wrap it);
 - phone numbers: Slack's `<tel:…|…>`, or digits written the way phone numbers are written: after a `+`, with a
-  bracketed area code (`(555) 123-4567`), in three or more groups (`020 7946 0958`, `555.123.4567`), or in two
-  groups after a trunk `0` (`0171 1234567`). A bare run of digits in a sentence is a date, an amount, an order
+  bracketed area code (`(555) 123-4567`), in three or more groups of two digits or more (`555-123-4567`,
+  `555.123.4567`, `1-800-555-0199`), or with spaces alone after a trunk `0` (`020 7946 0958`, `0171 1234567`,
+  `01 23 45 67 89`) or as `555 123 4567`. A bare run of digits in a sentence is a date, an amount, an order
   number or a record id, never a phone; nor are groups that read as a date (`12.03.2024`, `2024-03-12 10.30`), an
-  amount (`1.000.000`, `12 500 000`), a decimal, a year range (`2023-2024`), a time range or an IP address, nor
-  digits glued to a word, or after `#`, `-` or a currency sign;
+  amount (`1.000.000`, `12 500 000`), a list of numbers (`10 20 30 40`), a decimal, a year range (`2023-2024`),
+  a time range or an IP address, nor digits glued to a word, or after `#`, `-` or a currency sign;
 - Zoho CRM record links, as Slack wraps them (`<https://crm.zoho.eu/crm/org…/tab/Contacts/123|label>`).
 Each is held to the rules a typed command uses (bot/request.py): the same email shape, 6 to 15 digits for a
 phone, the same reading of a record link. The text arrives as Slack sends it (links wrapped, `&`, `<`, `>`
@@ -148,10 +149,13 @@ def _phone_shaped(run: str) -> bool:
     if run.startswith("+") or "(" in run:
         return True
     groups = SEPARATOR.split(run)
-    if len(groups) < 2:
-        return False  # a bare number
+    if len(groups) < 2 or any(len(group) < 2 for group in groups[1:]):
+        return False  # a bare number, or small numbers in a row (`0 0 1000`)
     if any(pattern.fullmatch(run) for pattern in (DATE, AMOUNT, IP_ADDRESS, TIME_RANGE)) or DATE_THEN_MORE.match(run):
         return False
+    trunk = groups[0].startswith("0")
     if len(groups) == 2:  # a decimal, a range, or a number after its trunk 0: `0171 1234567`
-        return groups[0].startswith("0") and "." not in run
+        return trunk and "." not in run
+    if "." not in run and "-" not in run:  # spaces alone: numbers in a row, unless written the way phones are
+        return trunk or (len(groups[-1]) == 4 and all(len(group) >= 3 for group in groups[1:]))
     return True
