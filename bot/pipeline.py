@@ -452,7 +452,7 @@ class Pipeline:
     # --- a message's several identifiers (the shortcut) -------------------------------------------------------
     async def _find(self, ticket: Ticket) -> Located:
         """The record a ticket means. A shortcut's identifiers are looked up one by one, stopping once the list
-        would be full or Zoho fails for all of them, and their answers combined (`_combined`)."""
+        would be full or Zoho fails in a way the next lookup would share, and their answers combined (`_combined`)."""
         if ticket.via != "shortcut":
             return await self._locate(ticket.request)
         answers: list[Located] = []
