@@ -27,6 +27,7 @@ class Code(StrEnum):
     MODULE_WITHOUT_PHOTOS = "MODULE_WITHOUT_PHOTOS"
     # Search
     NO_MATCH = "NO_MATCH"
+    NOTHING_TO_FIND = "NOTHING_TO_FIND"  # a message the shortcut was used on names nobody (no email, phone or link)
     SEARCH_NOT_ENABLED = "SEARCH_NOT_ENABLED"
     SEARCH_TOO_SHORT = "SEARCH_TOO_SHORT"
     SEARCH_TOO_LONG = "SEARCH_TOO_LONG"

@@ -24,11 +24,13 @@ EVENTS_PATH = "/slack/events"  # where Bolt answers commands, clicks and events 
 CREATE_APP_LINK = "https://api.slack.com/apps?new_app=1&manifest_json="
 BOT_EVENTS: tuple[str, ...] = ("link_shared", "channel_shared", "channel_unshared")  # bot/slack/listeners.py
 USAGE_HINT = "an email, a phone number, a name, a module and record id, or a Zoho CRM record link"
+SHORTCUT_ID = "crmphoto_message"  # bot/slack/listeners.py listens for it
 
 # A trailing comment for a mapping key or a list item of the YAML: why the bot asks for it.
 NOTES: dict[str, str] = {
     "unfurl_domains": "record links on these hosts show the record and its photo (--dc picks it; Slack allows 5)",
-    "commands": "the /crmphoto slash command",
+    "commands": "the /crmphoto slash command and the Show CRM photo message shortcut",
+    "shortcuts": "on any message: look up the emails, phones and record links in it (needs no other scope)",
     "chat:write": "a private reply when the command's reply URL fails (ephemeral, or a DM)",
     "files:write": "upload the photo and share it where it was asked for",
     "channels:join": "join a public channel it was asked in",
@@ -87,6 +89,13 @@ def build(address: str | None, dc: DataCentre, require_crm_user: bool = False) -
                 "description": "Share a Zoho CRM record's photo in this channel",
                 "usage_hint": USAGE_HINT,
                 "should_escape": False,
+            }],
+            "shortcuts": [{
+                "name": messages.SHORTCUT_NAME,
+                "type": "message",
+                "callback_id": SHORTCUT_ID,
+                "description": "Share the photo of the person this message names (email, phone or CRM link) in its "
+                               "thread",
             }],
             "unfurl_domains": [dc.crm_web_host],
         },

@@ -119,6 +119,7 @@ class Explanation:
     typed: str = ""
     photo_modules: tuple[str, ...] = ()
     suggestion: str | None = None
+    words: tuple[str, str] | None = None  # (what, todo) when a door words `kind` its own way
 
     @property
     def fixer(self) -> Fixer:
@@ -126,6 +127,8 @@ class Explanation:
 
     def said(self, locale: str) -> Said:
         what, todo, fixer = CATALOGUE[self.kind]
+        if self.words is not None:
+            what, todo = self.words
         if self.about is None:
             what = N_("Sorry, something went wrong on crmphoto's side.")
             return Said(self.code, i18n.text(locale, what), i18n.text(locale, todo),
@@ -136,6 +139,8 @@ class Explanation:
             "photo_modules": module_list(list(self.photo_modules)),
             "suggestion": " " + i18n.text(locale, N_("Did you mean *{name}*?"), name=escape(self.suggestion))
             if self.suggestion else "",
+            "shortcut": SHORTCUT_NAME,
+            "command": COMMAND,
         }
         return Said(self.code, i18n.text(locale, what, **values), i18n.text(locale, todo, **values),
                     i18n.text(locale, FIXER_LINES[fixer]))
@@ -196,6 +201,15 @@ CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {
     ),
     # Permissions and set-up: the admin's side
     # Looking a record up by email, phone or name ({record} is what was searched, and where)
+    Code.NOTHING_TO_FIND: (  # the message shortcut on a message that names nobody; `{record}` is unused
+        N_("There's no email address, phone number or Zoho CRM record link in this message, so there's nobody to "
+           "look up."),
+        N_("*{shortcut}* looks for up to three of these in a message: an address such as `jane.doe@example.com`, a "
+           "phone number written with a `+` or in groups of digits (`+44 20 7946 0958`), or a record's link copied "
+           "from Zoho CRM. A number on its own is taken for a date or an amount, not a phone. To find someone by "
+           "name, type `{command} Jane Doe`."),
+        Fixer.YOU,
+    ),
     Code.NO_MATCH: (
         N_("No record matches {record}."),
         N_("Check the spelling, try their email address, or paste the record's link from Zoho CRM."),
@@ -1033,3 +1047,35 @@ SETUP_WORDS: dict[str, str] = {
 def setup_words(key: str, **values: object) -> str:
     """One of setup's messages, filled in."""
     return SETUP_WORDS[key].format(**values)
+
+
+# --- The message shortcut ("Show CRM photo", bot/manifest.py) ------------------------------------------------------
+
+SHORTCUT_NAME = "Show CRM photo"  # as the manifest names it (Slack shows it in English): never translated
+
+
+def nothing_to_find() -> Explanation:
+    """The shortcut was used on a message that names nobody: what it looks for, and the command for a name."""
+    return explain(Code.NOTHING_TO_FIND, "", "")
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """What the shortcut found in a message, `*a, b or c*` in the reader's language."""
+
+    labels: tuple[str, ...]
+
+    def said(self, locale: str) -> str:
+        return f"*{escape(i18n.either(locale, list(self.labels)))}*"
+
+
+SHORTCUT_NO_MATCH = (
+    N_("No record in Zoho CRM matches {record} from this message."),
+    N_("*{shortcut}* looks up the email addresses, phone numbers and Zoho CRM record links in a message, up to "
+       "three. Check they are the person's, or type `{command}` with their name."),
+)
+
+
+def shortcut_no_match(labels: Sequence[str]) -> Explanation:
+    """Nothing the shortcut found in a message matched a record; `labels` name what was searched."""
+    return Explanation(Code.NO_MATCH, Code.NO_MATCH, Identifiers(tuple(labels)), words=SHORTCUT_NO_MATCH)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot import audit, deadline, i18n, matching, messages
+from bot import audit, deadline, i18n, identifiers, matching, messages
 from bot.access import Gate, Sharing
 from bot.alerts import Alerts
 from bot.codes import REFUSALS, Code
@@ -45,7 +45,8 @@ from bot.zoho.client import metered
 log = logging.getLogger(__name__)
 
 Request = PhotoRequest | SearchRequest
-Via = Literal["command", "choice", "link"]
+Located = tuple[Module, str, RecordCard | None] | Outcome  # the record a request means, or why there is none
+Via = Literal["command", "choice", "link", "shortcut"]
 CHOICES_SHOWN = 5
 
 
@@ -79,6 +80,8 @@ class Ticket:
     started: float
     via: Via = "command"
     locale: str = i18n.ENGLISH  # the asker's words: at the ack what is known then, after it their Slack language
+    thread: str = ""  # the thread the photo goes into: a shortcut's message, or a click on a shortcut's list
+    also: tuple[Request, ...] = ()  # a shortcut's further identifiers, looked up after `request`
 
     @property
     def quiet(self) -> bool:
@@ -87,7 +90,7 @@ class Ticket:
 
     def audit(self, **fields: Any) -> None:
         a = self.asker
-        lookup = self.request.kind if isinstance(self.request, SearchRequest) else "id"
+        lookup = ",".join(r.kind if isinstance(r, SearchRequest) else "id" for r in (self.request, *self.also))
         audit.record(ref=self.ref, team=a.team, user=a.user, channel=a.channel, via=self.via, lookup=lookup,
                      ms=int((time.monotonic() - self.started) * 1000), **fields)
 
@@ -190,13 +193,15 @@ class Pipeline:
         return await self._guarded(asker, lambda ref, started: self._receive(text, asker, ref, started))
 
     async def receive_choice(self, module: str, record_id: str, asker: Asker, clicked_by: str, clicked_in: str,
-                             name: str = "") -> Ack:
+                             name: str = "", thread: str = "") -> Ack:
         """A pick from a list of matches: honoured only for the person who asked, where they asked. `name` is the
-        record's name as the list showed it ("" from a button made before names were carried)."""
+        record's name as the list showed it ("" from a button made before names were carried); `thread` the
+        thread a shortcut's list shares into ("" for a command's)."""
 
         async def admit(ref: str, started: float) -> Ack:
             request = PhotoRequest(module, record_id)
-            ticket = Ticket(ref, asker, request, started, via="choice", locale=self._known_locale(asker))
+            ticket = Ticket(ref, asker, request, started, via="choice", locale=self._known_locale(asker),
+                            thread=thread)
             # The list may have reached the asker by DM (when its reply URL failed): a click there is theirs too.
             where_ok = clicked_in == asker.channel or clicked_in.startswith("D")
             if clicked_by != asker.user or not where_ok:
@@ -216,6 +221,25 @@ class Pipeline:
                                                                                       code=parsed.problem)
                 return Ack("", ref)
             return await self._admit(Ticket(ref, asker, parsed, started, via="link", locale=self.default_locale), "")
+
+        return await self._guarded(asker, admit)
+
+    async def receive_shortcut(self, text: str | None, asker: Asker, thread: str) -> Ack:
+        """The "Show CRM photo" shortcut on a message: what in its text names someone (bot.identifiers, at most
+        three), under every rule a command follows; the photo goes into the message's `thread`. A message that
+        names nobody gets its explanation at once."""
+
+        async def admit(ref: str, started: float) -> Ack:
+            found = identifiers.find(text)
+            locale = self._known_locale(asker)
+            if not found:
+                Ticket(ref, asker, PhotoRequest("", ""), started, via="shortcut").audit(
+                    outcome="explained", code=Code.NOTHING_TO_FIND)
+                said = messages.nothing_to_find().said(locale)
+                return Ack(said.what, ref, explanation=said)
+            ticket = Ticket(ref, asker, found[0], started, via="shortcut", locale=locale, thread=thread,
+                            also=tuple(found[1:]))
+            return await self._admit(ticket, messages.searching(looked_for(ticket, locale=locale), locale=locale))
 
         return await self._guarded(asker, admit)
 
@@ -359,7 +383,7 @@ class Pipeline:
         try:
             with deadline.within(zoho_time):
                 async with asyncio.timeout(zoho_time):
-                    found = await self._locate(request)
+                    found = await self._find(ticket)
                     if isinstance(found, Outcome):
                         return found
                     module, record_id, card = found
@@ -460,6 +484,52 @@ class Pipeline:
                 modules.append(module)
         return modules, request.value
 
+    # --- a message's several identifiers (the shortcut) -------------------------------------------------------
+    async def _find(self, ticket: Ticket) -> Located:
+        """The record a ticket means. A shortcut's identifiers are looked up one by one, stopping once the list
+        would be full or Zoho fails in a way the next lookup would share, and their answers combined (`_combined`)."""
+        if ticket.via != "shortcut":
+            return await self._locate(ticket.request)
+        answers: list[Located] = []
+        for request in (ticket.request, *ticket.also):
+            answer = await self._locate(request)
+            answers.append(answer)
+            if isinstance(answer, Outcome) and answer.code not in ABOUT_ONE_IDENTIFIER:
+                break  # Zoho refuses or fails: the next identifier would fare no better
+            if len(_records(answers)) >= CHOICES_SHOWN:
+                break
+        return await self._combined(ticket, answers)
+
+    async def _combined(self, ticket: Ticket, answers: list[Located]) -> Located:
+        """One record, named exactly by some identifier and matched by nothing else: that record. Several records
+        (or one only loosely matched): the private list, exactly named ones first. None: the first failure that
+        was not "no match", else words saying what the shortcut looked for."""
+        records = _records(answers)
+        if len(records) == 1:
+            [(key, (module, card))] = records.items()
+            if module is not None:  # named exactly (a loose match has no resolved module)
+                return module, key[1], card
+        if records:
+            shown = list(records.items())[:CHOICES_SHOWN]
+            cards = [card or await self._card(module, key) for key, (module, card) in shown]
+            more = sum(a.more for a in answers if isinstance(a, Outcome)) + max(0, len(records) - CHOICES_SHOWN)
+            return Outcome(cards[0].module, "", Code.CHOICES, choices=tuple(cards), more=more,
+                           detail=f"{len(records)} records for {len(answers)} identifiers")
+        failed = next((a for a in answers if isinstance(a, Outcome) and a.code != Code.NO_MATCH), None)
+        if failed is not None:
+            return failed
+        words = messages.shortcut_no_match([identifiers.label(r) for r in (ticket.request, *ticket.also)])
+        return Outcome(ticket.request.module or "", "", Code.NO_MATCH, words)
+
+    async def _card(self, module: Module | None, key: tuple[str, str]) -> RecordCard:
+        """Who a linked record is, for the list; without its fields, a nameless entry (the click still works)."""
+        if module is not None:
+            try:
+                return await self.zoho.record_card(module, key[1])
+            except ZohoError as error:
+                log.warning("record %s/%s: its fields could not be read for the list (%s)", *key, error.code)
+        return RecordCard(key[0], key[1], "")
+
     async def _photo_and_card(
         self, module: Module, record_id: str, card: RecordCard | None
     ) -> tuple[Photo | Outcome, RecordCard | None]:
@@ -479,6 +549,39 @@ class Pipeline:
                         module.api_name, record_id, getattr(card_or_error, "code", type(card_or_error).__name__))
             return photo, card
         return photo, card_or_error
+
+
+# A shortcut's lookup that failed for a reason of its own (the next identifier may still find someone).
+ABOUT_ONE_IDENTIFIER = frozenset({
+    Code.CHOICES, Code.NO_MATCH, Code.MODULE_NOT_ALLOWED, Code.UNKNOWN_MODULE, Code.INVALID_MODULE,
+    Code.MODULE_WITHOUT_PHOTOS, Code.SEARCH_TOO_SHORT, Code.SEARCH_TOO_LONG, Code.SEARCH_BAD_EMAIL,
+    Code.SEARCH_BAD_PHONE, Code.INVALID_QUERY,
+})
+
+
+def _records(answers: list[Located]) -> dict[tuple[str, str], tuple[Module | None, RecordCard | None]]:
+    """Every record the answers name, once, keyed by module and id: those named exactly first (with their module),
+    then the loose matches in the order they came; each with the first card any answer had for it."""
+    exact: dict[tuple[str, str], tuple[Module | None, RecordCard | None]] = {}
+    loose: dict[tuple[str, str], RecordCard] = {}
+    for answer in answers:
+        if isinstance(answer, tuple):
+            module, record_id, card = answer
+            _, had = exact.get((module.api_name, record_id), (None, None))
+            exact[(module.api_name, record_id)] = (module, had or card)
+        elif answer.code == Code.CHOICES:
+            for card in answer.choices:
+                loose.setdefault((card.module, card.record_id), card)
+    for key, (module, card) in exact.items():
+        exact[key] = (module, card or loose.get(key))
+    return exact | {key: (None, card) for key, card in loose.items() if key not in exact}
+
+
+def looked_for(ticket: Ticket, *, locale: str) -> str:
+    """What was searched, as replies name it: a search's words, a shortcut's identifiers (`a, b or c`), or ""."""
+    if ticket.via == "shortcut":
+        return i18n.either(locale, [identifiers.label(r) for r in (ticket.request, *ticket.also)])
+    return ticket.request.label if isinstance(ticket.request, SearchRequest) else ""
 
 
 async def _with_link(card: RecordCard, link: Any) -> RecordCard:

@@ -109,19 +109,19 @@ class BadInput:
 Parsed = PhotoRequest | SearchRequest | HelpRequest | BadInput
 
 
+def unwrapped(target: str, label: str | None) -> str:
+    """What one of Slack's wrappers holds: the link, the address (`mailto:`), or the number as shown (`tel:`)."""
+    if target.lower().startswith("mailto:"):
+        return target[7:]
+    if target.lower().startswith("tel:"):
+        return label if label and PHONE.fullmatch(label.strip()) else target[4:]
+    return target
+
+
 def _unwrap_slack_links(text: str) -> str:
     """Slack sends pasted links as `<https://…>` or `<https://…|label>`, emails as `<mailto:a@b.c|a@b.c>` and
     may send phone numbers as `<tel:+4420…|+44 20 …>`: keep the link, the address, or the number as shown."""
-
-    def unwrap(match: re.Match[str]) -> str:
-        target, label = match.group(1), match.group(2)
-        if target.lower().startswith("mailto:"):
-            return target[7:]
-        if target.lower().startswith("tel:"):
-            return label if label and PHONE.fullmatch(label.strip()) else target[4:]
-        return target
-
-    return SLACK_LINK.sub(unwrap, text)
+    return SLACK_LINK.sub(lambda match: unwrapped(match.group(1), match.group(2)), text)
 
 
 def typed_text(text: str) -> str:

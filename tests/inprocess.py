@@ -16,7 +16,7 @@ import pytest
 
 from bot.background import Background
 from bot.config import load_settings
-from bot.fakes.harness import bot_env, command_body, sign
+from bot.fakes.harness import bot_env, command_body, message_shortcut_body, sign
 from bot.fakes.slack import FakeSlack
 from bot.fakes.zoho import FakeZoho
 from bot.limits import ByteBudget
@@ -48,6 +48,15 @@ class Bot:
         response = await self.client.post("/slack/events", content=body, headers=sign(body))
         assert response.status_code == 200
         return response.json(), name
+
+    async def shortcut(self, text: str, *, ts: str = "1700000000.000100", thread_ts: str | None = None,
+                       user: str = "U0ALICE", channel: str = CHANNEL) -> tuple[httpx.Response, str]:
+        """"Show CRM photo" on a message with `text` (as its author typed it, or SlackText); the answer to Slack and
+        the name of the shortcut's response_url."""
+        name = f"s{next(_n)}"
+        body = message_shortcut_body(text, channel=channel, user=user, ts=ts, thread_ts=thread_ts,
+                                     response_url=self.slack.response_url(name))
+        return await self.client.post("/slack/events", content=body, headers=sign(body)), name
 
     async def settle(self) -> None:
         for _ in range(1000):

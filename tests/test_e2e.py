@@ -531,3 +531,116 @@ def test_a_fresh_bot_asks_slack_who_it_is_once_not_once_per_request_of_its_first
             list(pool.map(lambda _: command(fresh, slack, "Contacts 1", channel), range(20)))
         finished(fresh, channel, count=20, timeout=30)
         assert slack.count("auth.test") == 1
+
+
+# --- The "Show CRM photo" message shortcut (issue 18), through the real process -----------------------------------
+
+def shortcut(bot: BotProcess, slack: FakeSlack, text: str, channel: str, *, ts: str,
+             thread_ts: str | None = None) -> tuple[httpx.Response, str, float]:
+    """Use the shortcut on a message; Slack's answer, the response_url's name, and how long the answer took."""
+    name = f"s{next(_ids)}"
+    body = harness.message_shortcut_body(text, channel=channel, ts=ts, thread_ts=thread_ts,
+                                         response_url=slack.response_url(name))
+    started = time.monotonic()
+    response = send(bot, body)
+    return response, name, time.monotonic() - started
+
+
+def zoho_counts(zoho: FakeZoho) -> tuple[int, int, int]:
+    return zoho.search_calls(), zoho.photo_calls(), zoho.record_calls()
+
+
+def spent(zoho: FakeZoho, before: tuple[int, int, int]) -> tuple[int, ...]:
+    """Zoho calls since `before` (this module's tests run one after the other, each waiting for its audit line)."""
+    return tuple(now - then for now, then in zip(zoho_counts(zoho), before, strict=True))
+
+
+def test_shortcut_on_a_message_with_one_exact_email_shares_the_photo_in_its_thread(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000960001", Record(content=PHOTO, fields=fields("Wren Ashby",
+                                                                                         "wren@ashby.io")))
+    channel = new_channel(slack)
+    before = zoho_counts(zoho)
+    response, name, took = shortcut(bot, slack, SlackText("Who is <mailto:wren@ashby.io|wren@ashby.io>?"), channel,
+                                    ts="1700000100.000100")
+    assert response.status_code == 200 and response.text == "" and took < 3
+    [line] = finished(bot, channel)
+    assert (line["via"], line["lookup"], line["outcome"]) == ("shortcut", "email", "photo")
+    [upload] = uploads_to(slack, channel)
+    assert (upload["thread_ts"], upload["title"], upload["content"]) == ("1700000100.000100", "Wren Ashby", PHOTO)
+    assert "Requested by <@U0ALICE>" in upload["initial_comment"]
+    assert "Looking for *wren@ashby.io*" in responses_for(slack, name)[0]["text"]
+    assert spent(zoho, before) == (1, 1, 0)
+
+
+def test_shortcut_on_a_reply_shares_into_the_parents_thread(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000960002", Record(content=PHOTO, fields=fields("Xan Bell", "x@bell.io")))
+    channel = new_channel(slack)
+    shortcut(bot, slack, "x@bell.io is the one", channel, ts="1700000200.000900", thread_ts="1700000200.000100")
+    finished(bot, channel)
+    assert [u["thread_ts"] for u in uploads_to(slack, channel)] == ["1700000200.000100"]
+
+
+def test_shortcut_naming_several_people_lists_them_and_the_click_shares_into_the_thread(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000960003", Record(content=PHOTO, fields=fields("Yara Cole", "y@cole.io")))
+    zoho.add_record("Contacts", "4876876000000960004", Record(content=PHOTO, fields=fields("Zed Dunn", "z@dunn.io")))
+    channel = new_channel(slack)
+    before = zoho_counts(zoho)
+    _, name, _ = shortcut(bot, slack, "Yara (y@cole.io) and Zed (z@dunn.io) both asked", channel,
+                          ts="1700000300.000100")
+    [line] = finished(bot, channel)
+    assert (line["via"], line["outcome"], line["lookup"]) == ("shortcut", "choices", "email,email")
+    listing = next(r for r in responses_for(slack, name) if "blocks" in r)
+    values = [b["accessory"]["value"] for b in listing["blocks"] if "accessory" in b]
+    assert len(values) == 2 and uploads_to(slack, channel) == [] and spent(zoho, before) == (2, 0, 0)
+    clicked = f"click{next(_ids)}"
+    body = harness.block_actions_body(value=values[1], channel=channel, response_url=slack.response_url(clicked))
+    post_signed(bot, body, sign(body))
+    finished(bot, channel, count=2)
+    [upload] = uploads_to(slack, channel)
+    assert (upload["thread_ts"], upload["title"]) == ("1700000300.000100", "Zed Dunn")
+    assert spent(zoho, before) == (2, 1, 1)
+
+
+def test_shortcut_on_a_message_naming_nobody_explains_privately_and_never_calls_zoho(bot, fakes) -> None:
+    zoho, slack = fakes
+    channel = new_channel(slack)
+    before = (*zoho_counts(zoho), zoho.module_calls())
+    response, name, took = shortcut(bot, slack, "Closed 125000 on 12.03.2024, order 4876876000000960009.", channel,
+                                    ts="1700000400.000100")
+    assert response.status_code == 200 and response.text == "" and took < 3
+    [line] = finished(bot, channel)
+    assert (line["via"], line["code"]) == ("shortcut", "NOTHING_TO_FIND")
+    [reply] = responses_for(slack, name)
+    assert reply["response_type"] == "ephemeral" and "`NOTHING_TO_FIND`" in json.dumps(reply)
+    assert "*Show CRM photo* looks for" in reply["blocks"][0]["text"]["text"]
+    assert (*zoho_counts(zoho), zoho.module_calls()) == before and uploads_to(slack, channel) == []
+    assert calls_about(slack, channel) == []
+
+
+def test_shortcut_with_four_identifiers_makes_three_searches(bot, fakes) -> None:
+    zoho, slack = fakes
+    for i in range(4):
+        zoho.add_record("Contacts", f"48768760000009610{i:02d}", Record(content=PHOTO, fields=fields(
+            f"Quill {i}", f"quill{i}@q.io")))
+    channel = new_channel(slack)
+    before = zoho_counts(zoho)
+    shortcut(bot, slack, "quill0@q.io quill1@q.io quill2@q.io quill3@q.io", channel, ts="1700000500.000100")
+    [line] = finished(bot, channel)
+    assert line["outcome"] == "choices" and line["lookup"] == "email,email,email"
+    assert spent(zoho, before) == (3, 0, 0)
+
+
+def test_shortcut_in_a_shared_channel_is_refused_as_a_command_is(bot, fakes) -> None:
+    zoho, slack = fakes
+    zoho.add_record("Contacts", "4876876000000960010", Record(content=PHOTO, fields=fields("Ives Fane", "i@fane.io")))
+    channel = f"C0E2EXT{next(_ids):05d}"
+    slack.add_channel(channel, ext_shared=True)
+    before = zoho_counts(zoho)
+    _, name, _ = shortcut(bot, slack, "i@fane.io", channel, ts="1700000600.000100")
+    [line] = finished(bot, channel)
+    assert (line["via"], line["outcome"], line["code"]) == ("shortcut", "refused", "SHARED_CHANNEL")
+    assert "`SHARED_CHANNEL`" in json.dumps(responses_for(slack, name))
+    assert spent(zoho, before) == (0, 0, 0) and uploads_to(slack, channel) == []

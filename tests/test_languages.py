@@ -218,7 +218,8 @@ def words_of(payload: Any) -> list[str]:
     return []
 
 
-DATA = ("Contacts", "Leads", "Jane Doe", "Acme Corp", "jane@acme.com", "zzq")
+# Record data, and the shortcut's name: Slack shows the manifest's name as it is, so replies name it so too.
+DATA = ("Contacts", "Leads", "Jane Doe", "Acme Corp", "jane@acme.com", "zzq", messages.SHORTCUT_NAME)
 
 
 def test_every_text_a_rep_reads_goes_through_the_catalogue(pseudo_locale: str) -> None:
@@ -240,6 +241,8 @@ def test_every_text_a_rep_reads_goes_through_the_catalogue(pseudo_locale: str) -
         for code in messages.CATALOGUE:
             texts.append(messages.explain(code, "Contacts", "1", suggestion="Contacts", about=about).said(lang).text)
     texts.append(messages.unexpected().said(lang).text)
+    texts.append(messages.shortcut_no_match(["jane@acme.com", "Contacts 1"]).said(lang).text)
+    texts.append(messages.nothing_to_find().said(lang).text)
     for total, more in ((1, False), (9, False), (300, True)):
         blocks = choice_blocks([card], total, more, "zzq", lambda c: "v", locale=lang)
         texts += words_of(blocks)
@@ -264,13 +267,16 @@ async def test_nothing_the_bot_says_to_a_rep_or_the_channel_is_untranslated(
                  "Leads Jane Doe", "nobody@acme.com", "Contacts 12a"):
         ack, _ = await bot.command(text)
         acks.append(ack)
+    for message in ("Call me on 12 March about 300 units", "Ask jane@acme.com", "nobody@acme.com or +44 20 7946 0958"):
+        answer, _ = await bot.shortcut(message)
+        assert answer.status_code == 200
     await bot.settle()
     [listing] = [body for _, body in bot.slack.responses if "blocks" in body and len(body["blocks"]) > 2]
     await click(bot, listing["blocks"][1]["accessory"]["value"])
     await bot.settle()
     said = words_of(acks) + words_of([body for _, body in bot.slack.responses])
     said += [u["initial_comment"] for u in bot.slack.uploads] + [u["title"] for u in bot.slack.uploads]
-    assert len(bot.slack.uploads) == 2 and len(said) > 20
-    data = (*DATA, "Accounts", "Contcts", "nobody@acme.com", "12a", "j1@acme.com", "j2@acme.com")
+    assert len(bot.slack.uploads) == 4 and len(said) > 20
+    data = (*DATA, "Accounts", "Contcts", "nobody@acme.com", "12a", "j1@acme.com", "j2@acme.com", "+44 20 7946 0958")
     leftovers = {text: english_in(text, *data) for text in said}
     assert {text: words for text, words in leftovers.items() if words} == {}

@@ -52,6 +52,27 @@ def from_link(link: str) -> dict[str, Any]:
     return json.loads(query["manifest_json"][0])
 
 
+@pytest.mark.parametrize(("flags", "address", "require_crm_user"), MODES)
+def test_every_manifest_has_the_message_shortcut_and_no_scope_for_it(capsys: pytest.CaptureFixture[str],
+                                                                     flags: list[str], address: str | None,
+                                                                     require_crm_user: bool) -> None:
+    import inspect
+
+    from bot.fakes import harness
+
+    status, out, _ = cli(capsys, *flags, "--json")
+    assert status == 0
+    data = json.loads(out)
+    [shortcut] = data["features"]["shortcuts"]
+    assert {k: shortcut[k] for k in ("name", "type", "callback_id")} == \
+        {"name": "Show CRM photo", "type": "message", "callback_id": "crmphoto_message"}
+    assert shortcut["description"] and manifest.SHORTCUT_ID == "crmphoto_message"
+    assert inspect.signature(harness.message_shortcut_body).parameters["callback_id"].default == manifest.SHORTCUT_ID
+    expected = [*scopes.SLACK_BOT_SCOPES, *([scopes.SLACK_CRM_USER_SCOPE] if require_crm_user else [])]
+    assert data["oauth_config"]["scopes"]["bot"] == expected  # "commands" covers shortcuts: nothing new to grant
+    assert data["settings"]["interactivity"]["is_enabled"] is True  # shortcuts arrive as interactions
+
+
 def test_checked_in_manifest_is_the_commands_output_for_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "--url", manifest.PLACEHOLDER_URL, "--dc", "us")
     assert status == 0

@@ -38,7 +38,11 @@ SECRET_OR_TRACE = re.compile(
 )
 
 
-@pytest.mark.parametrize("code", list(CATALOGUE))
+# About a message that names nobody (the shortcut), so there is no record to name.
+NOT_ABOUT_A_RECORD = {"NOTHING_TO_FIND"}
+
+
+@pytest.mark.parametrize("code", [c for c in CATALOGUE if c not in NOT_ABOUT_A_RECORD])
 def test_every_explanation_names_the_record(code: str) -> None:
     assert "Contacts 123" in explain(code, "Contacts", "123").text
 

@@ -670,6 +670,28 @@ def full_link_event(url: str, *, channel: str, source: str, ext_shared: bool) ->
     }
 
 
+def full_shortcut(text: str, *, channel: str, response_url: str, thread_ts: str | None) -> dict[str, Any]:
+    """A message_action payload from a Grid workspace with the SDK sample's top-level keys, filled in as Slack sends
+    them (a user's message: `client_msg_id`, `blocks` of rich text; a reply's `thread_ts` and `parent_user_id`)."""
+    message: dict[str, Any] = {
+        "type": "message", "user": "U0BOB", "team": "T0TEST", "text": text, "ts": "1700000000.000501",
+        "client_msg_id": "2f2b3c6e-8a57-4b8a-9a52-6f1f0a0e1c11",
+        "blocks": [{"type": "rich_text", "block_id": "b1", "elements": []}],
+    }
+    if thread_ts is not None:
+        message.update(thread_ts=thread_ts, parent_user_id="U0CAROL")
+    return {
+        "type": "message_action", "callback_id": "crmphoto_message", "trigger_id": "1337.42.abcdef",
+        "message_ts": "1700000000.000501", "response_url": response_url, "message": message,
+        "enterprise": dict(ENTERPRISE),
+        "team": {"id": "T0TEST", "domain": "acme-sales", "enterprise_id": ENTERPRISE["id"],
+                 "enterprise_name": ENTERPRISE["name"]},
+        "user": {"id": "U0ALICE", "name": "alice", "team_id": "T0TEST"},
+        "channel": {"id": channel, "name": "sales"},
+        "token": "deprecated-verification-token", "action_ts": "1700000002.000200", "is_enterprise_install": False,
+    }
+
+
 def test_the_filled_in_samples_keep_the_samples_keys_and_types() -> None:
     command = full_command("x", channel="C1", response_url="https://hooks.slack.com/x", enterprise_install=True)
     assert set(command) == set(sample("slash-commands_SlashCommandPayload"))  # a form: every value is a string
@@ -681,6 +703,10 @@ def test_the_filled_in_samples_keep_the_samples_keys_and_types() -> None:
         event = full_link_event("https://x", channel="C1", source=source, ext_shared=True)
         assert keys_not_in_sample(event, sample("events_LinkSharedPayload")) == []
         assert set(event) == set(sample("events_LinkSharedPayload"))
+    for thread_ts in (None, "1700000000.000400"):
+        shortcut = full_shortcut("x", channel="C1", response_url="u", thread_ts=thread_ts)
+        assert keys_not_in_sample(shortcut, sample("interactive-components_MessageShortcutPayload")) == []
+        assert set(shortcut) == set(sample("interactive-components_MessageShortcutPayload"))
 
 
 def test_what_the_harness_sends_is_in_the_samples() -> None:
@@ -695,6 +721,11 @@ def test_what_the_harness_sends_is_in_the_samples() -> None:
     assert keys_not_in_sample(click, sample("interactive-components_BlockActionPayload")) == []
     event = json.loads(harness.link_shared_body(links=["https://x"], channel="C1"))
     assert keys_not_in_sample(event, sample("events_LinkSharedPayload")) == []
+    for thread_ts in (None, "1700000000.000400"):
+        body = harness.message_shortcut_body("x", channel="C1", thread_ts=thread_ts)
+        shortcut = json.loads(parse_qs(body.decode())["payload"][0])
+        assert keys_not_in_sample(shortcut, sample("interactive-components_MessageShortcutPayload")) == []
+        assert shortcut["type"] == "message_action" and ("thread_ts" in shortcut["message"]) == (thread_ts is not None)
 
 
 @pytest.mark.parametrize("enterprise_install", [False, True])
@@ -770,3 +801,25 @@ async def test_a_full_link_shared_event_is_unfurled_where_it_may_be(make_bot: An
     [done] = bot.slack.unfurls  # named by the event's unfurl_id and source, wherever the link was pasted
     assert list(done["unfurls"]) == [url] and bot.zoho.photo_calls() == 1
     assert (done["unfurl_id"], done["source"]) == (event["event"]["unfurl_id"], source)
+
+
+@pytest.mark.parametrize("thread_ts", [None, "1700000000.000400"])
+async def test_a_full_message_shortcut_from_an_enterprise_grid_shares_into_the_thread(make_bot: Any,
+                                                                                      thread_ts: str | None) -> None:
+    from urllib.parse import urlencode
+
+    from bot.fakes.harness import sign
+    from tests.inprocess import CHANNEL
+
+    bot = await make_bot()
+    bot.zoho.add_record("Contacts", JANE_ID, Record(fields=JANE))
+    payload = full_shortcut("Please call <mailto:jane@acme.com|jane@acme.com>", channel=CHANNEL,
+                            response_url=bot.slack.response_url("sc"), thread_ts=thread_ts)
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    response = await bot.client.post("/slack/events", content=body, headers=sign(body))
+    assert response.status_code == 200 and response.text == ""
+    await bot.settle()
+    [upload] = bot.slack.uploads
+    assert (upload["channel_id"], upload["title"]) == (CHANNEL, "Jane Doe")
+    assert upload["thread_ts"] == (thread_ts or "1700000000.000501")
+    assert bot.zoho.search_calls() == 1 and bot.zoho.photo_calls() == 1

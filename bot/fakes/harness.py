@@ -1,9 +1,10 @@
 """Running the real bot process against the fakes, and talking to it as Slack does.
 
 Shared by the end-to-end tests and the benchmark: `BotProcess` starts `python -m bot` with the
-environment pointing at a FakeZoho and a FakeSlack; `command_body`, `block_actions_body` and
-`link_shared_body` build what Slack posts for a slash command, a button click and a pasted link, and
-`sign` / `sign_event` sign them the way Slack does (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`).
+environment pointing at a FakeZoho and a FakeSlack; `command_body`, `block_actions_body`,
+`message_shortcut_body` and `link_shared_body` build what Slack posts for a slash command, a button click, the
+message shortcut and a pasted link, and `sign` / `sign_event` sign them the way Slack does (v0 HMAC-SHA256 of
+`v0:{timestamp}:{body}`).
 
 Text a person typed reaches an app escaped: Slack sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` (Slack's
 "Formatting text" reference, "Escaping text"), in a slash command's `text` and in the links of a `link_shared`
@@ -134,6 +135,38 @@ def block_actions_body(
             "text": {"type": "plain_text", "text": "Share photo", "emoji": True},
             "action_ts": "1700000001.000100",
         }],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def message_shortcut_body(
+    text: str, *, channel: str, user: str = "U0ALICE", response_url: str = "", ts: str = "1700000000.000100",
+    thread_ts: str | None = None, author: str = "U0BOB", callback_id: str = "crmphoto_message", team: str = TEAM_ID,
+) -> bytes:
+    """The form Slack posts when someone uses a message shortcut: one field, `payload`, holding JSON.
+
+    Shaped like the SDK's sample `slack-samples/interactive-components_MessageShortcutPayload.json` (`type:
+    message_action`, `callback_id`, `trigger_id`, `message_ts`, `response_url`, `message`, `team`, `user`, `channel`,
+    `token`, `action_ts`, `is_enterprise_install`), with only keys the sample has. `text` is the message's text as
+    its author typed it (escaped here, as Slack does) or `SlackText`; `thread_ts` makes the message a reply in that
+    thread (Slack gives a reply its parent's ts as `thread_ts`).
+    """
+    message: dict[str, Any] = {"type": "message", "user": author, "team": team, "text": slack_text(text), "ts": ts}
+    if thread_ts is not None:
+        message["thread_ts"] = thread_ts
+    payload = {
+        "type": "message_action",
+        "token": "deprecated-verification-token",
+        "action_ts": "1700000002.000200",
+        "team": {"id": team, "domain": "testteam"},
+        "user": {"id": user, "name": user.lower(), "team_id": team},
+        "channel": {"id": channel, "name": "sales"},
+        "is_enterprise_install": False,
+        "callback_id": callback_id,
+        "trigger_id": "1337.42.abcdef",
+        "message_ts": ts,
+        "response_url": response_url,
+        "message": message,
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 

@@ -42,6 +42,9 @@ files.completeUploadExternal (docs: files.completeUploadExternal)
     for a public channel, although the method page does not list it), `channel_not_found` for a
     channel it cannot see (unknown, or someone else's private channel).
   * Without a channel the file is completed privately (recorded with `channel_id=None`).
+  * `thread_ts` ("Provide another message's ts value to upload this file as a reply", the method page's
+    arguments; FACTS.md) shares the file as a reply in that thread of the channel; it is recorded with each upload
+    (`thread_ts`, None without it). Whether the ts names a message of that channel is not checked (see below).
 
 conversations.join (docs: conversations.join)
   * Public channel -> bot becomes a member; joining again adds `warning: already_in_channel`.

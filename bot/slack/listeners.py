@@ -1,8 +1,10 @@
-"""The /crmphoto listener: a Slack payload in, the pipeline's answers out.
+"""The listeners: a Slack payload in, the pipeline's answers out.
 
 The command is acknowledged at once (Slack's 3-second rule) with what the pipeline says: help, a hint,
 a refusal, or "fetching…". An admitted command then runs in the background; its one outcome is a photo
 in the channel or a private explanation, delivered through Slack by the destination and the replier.
+The other doors (a click on "Share photo", the "Show CRM photo" message shortcut, a pasted link) answer Slack
+with an empty ack and do the same after it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.background import Background
+from bot.manifest import SHORTCUT_ID
 from bot.pipeline import Ack, Asker, Pipeline
 from bot.shared.clicks import Clicks, MemoryClicks
 from bot.slack.choices import ACTION_ID, Choice, parse_choice_value
@@ -95,7 +98,7 @@ class ShareChoice:
         team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
         asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
         answer = await self.pipeline.receive_choice(choice.module, choice.record_id, asker, _id(body.get("user")),
-                                                    _id(body.get("channel")), name=choice.name)
+                                                    _id(body.get("channel")), name=choice.name, thread=choice.thread)
         replier = SlackReplier(respond, client, channel, user)
         if answer.ticket is None:
             if answer.explanation is not None:
@@ -105,8 +108,45 @@ class ShareChoice:
             await respond(replace_original=True, text=answer.text)
         except Exception as exc:  # noqa: BLE001 - the list stays as it was; the photo is on its way anyway
             log.info("could not replace the list of matches (%s)", type(exc).__name__)
-        destination = SlackDestination(client, channel, user, self.pipeline.directory.sharing)
+        destination = SlackDestination(client, channel, user, self.pipeline.directory.sharing, choice.thread)
         await self.pipeline.run(answer.ticket, destination, replier)
+
+
+class MessageShortcut:
+    """Handles "Show CRM photo" on a message: the people its text names, looked up as a command would, and the
+    photo shared in that message's thread (its parent's, when the message is itself a reply).
+
+    Slack shows nothing of a shortcut's ack, so it is empty and comes first; the pipeline's first words ("Looking
+    for…", or why not) then go privately through the payload's response_url, like every later reply.
+    """
+
+    def __init__(self, pipeline: Pipeline, background: Background) -> None:
+        self.pipeline = pipeline
+        self.background = background
+
+    async def __call__(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                       client: AsyncWebClient) -> None:
+        await ack()
+        self.background.spawn(self.look(body, respond, client))
+
+    async def look(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        user, channel = _id(body.get("user")), _id(body.get("channel"))
+        team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
+        asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
+        thread = str(message.get("thread_ts") or message.get("ts") or body.get("message_ts") or "")
+        text = message.get("text")
+        answer = await self.pipeline.receive_shortcut(text if isinstance(text, str) else "", asker, thread)
+        replier = SlackReplier(respond, client, channel, user)
+        if answer.ticket is None:
+            if answer.explanation is not None:
+                await replier.explain(answer.explanation, answer.ref)
+            return
+        try:
+            await replier.note(answer.text)
+        finally:  # an admitted ticket always runs (and gives its in-flight place back)
+            destination = SlackDestination(client, channel, user, self.pipeline.directory.sharing, thread)
+            await self.pipeline.run(answer.ticket, destination, replier)
 
 
 class LinkShared:
@@ -165,9 +205,11 @@ def _id(part: object) -> str:
 
 def register(app: AsyncApp, pipeline: Pipeline, background: Background, unfurler: Unfurler,
              directory: SlackDirectory, clicks: Clicks | None = None) -> None:
-    """Wire the slash command, the "Share photo" button, link unfurls and sharing changes; one handler each."""
+    """Wire the slash command, the "Share photo" button, the message shortcut, link unfurls and sharing changes;
+    one handler each."""
     app.command(messages.COMMAND)(PhotoCommand(pipeline, background))
     app.action(ACTION_ID)(ShareChoice(pipeline, background, clicks))
+    app.message_shortcut(SHORTCUT_ID)(MessageShortcut(pipeline, background))
     app.event("link_shared")(LinkShared(pipeline, background, unfurler))
     sharing_changed = SharingChanged(directory)
     app.event("channel_shared")(sharing_changed)

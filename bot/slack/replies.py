@@ -17,8 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.deliver import DeliveryError, Outcome
-from bot.pipeline import Ticket
-from bot.request import SearchRequest
+from bot.pipeline import Ticket, looked_for
 from bot.slack.blocks import choice_blocks
 from bot.slack.choices import choice_value
 from bot.slack.upload import open_dm
@@ -76,11 +75,12 @@ class SlackReplier:
     async def choices(self, outcome: Outcome, ticket: Ticket) -> None:
         """The matches, each with a "Share photo" button whose value says who asked and where."""
         asker = ticket.asker
-        searched = ticket.request.label if isinstance(ticket.request, SearchRequest) else ""
+        searched = looked_for(ticket, locale=ticket.locale)
         total = len(outcome.choices) + outcome.more
         blocks = choice_blocks(
             outcome.choices, total, False, searched,
-            lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel, card.name),
+            lambda card: choice_value(card.module, card.record_id, asker.user, asker.channel, card.name,
+                                      ticket.thread),
             locale=ticket.locale,
         )
         body = {"response_type": "ephemeral", "replace_original": False,

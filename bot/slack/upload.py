@@ -6,7 +6,8 @@ uploaded twice: when files.completeUploadExternal's answer was lost and its repe
 file is already shared, the photo is delivered. A bot must be a member of the channel: in a public channel we
 join and upload again; anywhere else the photo goes to the requester by DM and they are told how to invite the
 bot. A channel shared with another organisation is never joined: there the bot posts only where it was invited.
-Photos never go anywhere else.
+Photos never go anywhere else. A photo asked for from a message (the shortcut) goes into that message's thread
+(`thread_ts` of files.completeUploadExternal); by DM it goes on its own, as that thread is in another conversation.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ class SlackDestination:
     """Uploads one photo for one command: to `channel_id`, or to `user_id`'s DM when the bot can't be there."""
 
     def __init__(self, client: AsyncWebClient, channel_id: str, user_id: str,
-                 sharing: Callable[..., Awaitable[Sharing]] | None = None) -> None:
+                 sharing: Callable[..., Awaitable[Sharing]] | None = None, thread_ts: str = "") -> None:
         self.client = client
         self.channel_id = channel_id
         self.user_id = user_id
+        self.thread_ts = thread_ts  # "" for the channel itself; else the thread in `channel_id` the photo joins
         self.sharing = sharing  # without it, no channel is joined (we could not tell whether it is shared outside)
         self.delivered: Delivery | None = None
 
@@ -92,14 +94,14 @@ class SlackDestination:
 
     async def _send(self, photo: Photo, label: Label) -> Delivery:
         try:
-            await self._upload(photo, label, self.channel_id)
+            await self._upload(photo, label, self.channel_id, self.thread_ts)
             return Delivery(self.channel_id)
         except DeliveryError as error:
             if error.raw not in NOT_MEMBER:
                 raise
         if await self._join():
             try:
-                await self._upload(photo, label, self.channel_id)
+                await self._upload(photo, label, self.channel_id, self.thread_ts)
                 return Delivery(self.channel_id, joined=True)
             except DeliveryError as error:
                 if error.raw not in NOT_MEMBER:
@@ -108,7 +110,7 @@ class SlackDestination:
         await self._upload(photo, label, dm)
         return Delivery(dm, direct_message=True)
 
-    async def _upload(self, photo: Photo, label: Label, channel_id: str) -> None:
+    async def _upload(self, photo: Photo, label: Label, channel_id: str, thread_ts: str = "") -> None:
         """One files_upload_v2; its calls are retried one by one by the client, never the upload as a whole."""
         with retry.recording() as attempts:
             try:
@@ -118,6 +120,7 @@ class SlackDestination:
                     filename=photo.filename,
                     title=label.title,
                     initial_comment=label.comment,
+                    thread_ts=thread_ts or None,
                 )
             except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
                 if already_completed(exc, attempts):
