@@ -642,5 +642,5 @@ def test_shortcut_in_a_shared_channel_is_refused_as_a_command_is(bot, fakes) -> 
     _, name, _ = shortcut(bot, slack, "i@fane.io", channel, ts="1700000600.000100")
     [line] = finished(bot, channel)
     assert (line["via"], line["outcome"], line["code"]) == ("shortcut", "refused", "SHARED_CHANNEL")
-    assert "`SHARED_CHANNEL`" in json.dumps(responses_for(slack, name))
+    assert "`SHARED_CHANNEL`" in json.dumps(wait_for(lambda: responses_for(slack, name)))
     assert spent(zoho, before) == (0, 0, 0) and uploads_to(slack, channel) == []
