@@ -688,8 +688,9 @@ def sent_by_dm(module: str, record_id: str, *, locale: str) -> str:
 def help_text(photo_modules: list[str], search_modules: Sequence[str] = (), *, locale: str) -> str:
     """`/crmphoto help` and an empty `/crmphoto`: every way to name the record, so nobody has to guess one."""
     where = i18n.either(locale, [escape(m) for m in search_modules])
-    looked_up = i18n.text(locale, N_("Emails, phone numbers and names are looked up in {modules}."),
-                          modules=where) + " " if where else ""
+    # The sentence carries its own trailing space: Japanese runs sentences together without one.
+    looked_up = i18n.text(locale, N_("Emails, phone numbers and names are looked up in {modules}. "),
+                          modules=where) if where else ""
     return i18n.text(locale, N_(
         "*{command}* posts a Zoho CRM record's photo in this channel. Find the record any of these ways:\n"
         "• `{command} jane.doe@example.com`: an email address\n"
