@@ -1,4 +1,4 @@
-"""The demo's "Show CRM photo" (issue 18): a message posted in the stand-in channel, its ⋯ menu's shortcut sent to
+"""The demo's "Show CRM photo" (issue 18): a message posted in the stand-in channel, its ⋮ menu's shortcut sent to
 the bot as Slack's signed `message_action` payload, and the photo drawn in that message's thread.
 
 Served in this process (tests/test_demo_language.py's `serving`, the same `build()` as `python -m bot demo`), so the

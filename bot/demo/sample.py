@@ -89,9 +89,9 @@ TRY: list[tuple[str, str]] = [
     ("/crmphoto Contacts 10-01", "a typo in the id"),
     ("/crmphoto Contacts abc", "a name that matches nobody"),
     ("/crmphoto help", "the bot's own help"),
-    (MESSAGES[0], "a message (already in the channel, or post it): its ⋯ → Show CRM photo shares the photo in its "
+    (MESSAGES[0], "a message (already in the channel, or post it): its ⋮ → Show CRM photo shares the photo in its "
                   "thread"),
-    (MESSAGES[1], "a message naming two people: ⋯ → Show CRM photo lists them privately, a button shares into the "
+    (MESSAGES[1], "a message naming two people: ⋮ → Show CRM photo lists them privately, a button shares into the "
                   "thread"),
 ]
 

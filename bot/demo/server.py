@@ -5,7 +5,7 @@ settings pointing at FakeZoho (the sample CRM) and FakeSlack (the Web API the re
 The page posts what the person types to `/demo/command`; that becomes a slash-command request signed with a
 secret made at start-up and sent over HTTP to the bot's own `/slack/events`, exactly as Slack would send it
 (Slack docs "Verifying requests from Slack", "Implementing slash commands"). Button clicks become signed
-`block_actions` payloads the same way, and "Show CRM photo" on a message in the channel (its "⋯" menu, as Slack
+`block_actions` payloads the same way, and "Show CRM photo" on a message in the channel (its "⋮" menu, as Slack
 shows message shortcuts) a signed `message_action` payload with that message's ts and text. Replies to the
 response_url and photo uploads land in FakeSlack, whose hooks feed the page's event log, which the page polls;
 a photo uploaded into a message's thread is drawn in that thread. Text without a leading `/` is a plain message.
@@ -66,7 +66,8 @@ COMMAND = "/crmphoto"
 # (api.slack.com "Slash Commands"); its exact words for an unknown one are not documented, so these are the demo's.
 NOT_A_COMMAND = "`{}` is not a command in this demo workspace: only `/crmphoto` is installed here."
 TOO_LONG = f"That is longer than a Slack message may be ({MAX_TEXT:,} characters); send a shorter one."
-NO_SUCH_MESSAGE = "There is no such message in #sales: use Show CRM photo from the ⋯ menu of a message in the channel."
+NO_SUCH_MESSAGE = ("There is no such message in #sales: choose More actions (⋮) on a message in the channel, "
+                   "then Show CRM photo.")
 # The page's language picker: the stand-in's Slack language, in Slack's own locale codes (FACTS.md), one per
 # language crmphoto speaks (bot.i18n.LANGUAGES), each named in itself as Slack's own language menu does.
 LANGUAGES = {"en-US": "English", "de-DE": "Deutsch", "fr-FR": "Français", "es-LA": "Español",

@@ -47,14 +47,14 @@
     return item;
   }
 
-  // Slack's "More actions" (⋯) on a message: the message shortcuts, here crmphoto's one.
+  // Slack's "More actions" (⋮) on a message: the message shortcuts, here crmphoto's one.
   function moreActions() {
     const actions = document.createElement("div");
     actions.className = "actions";
     const more = document.createElement("button");
     more.type = "button";
     more.className = "more";
-    more.textContent = "\u22ef";
+    more.textContent = "\u22ee";
     more.title = "More actions";
     more.setAttribute("aria-label", "More actions");
     more.setAttribute("aria-haspopup", "menu");
