@@ -1,5 +1,6 @@
 """The demo page in a real headless Chromium (Debian's, through Selenium and chromedriver): a person types a
-command and sees the photo; types a bad one and sees the private explanation; clicks a choice and sees that photo.
+command and sees the photo; types a bad one and sees the private explanation; clicks a choice and sees that photo;
+uses "Show CRM photo" from a message's ⋮ menu and sees the photo in that message's thread.
 
 Skipped, loudly, only where Chromium or its driver is not installed; .ci/run installs both, so CI runs these.
 """
@@ -122,3 +123,31 @@ def test_the_language_picker_sets_the_stand_ins_slack_language(page: tuple[DemoP
     wait_for(driver, "#language option")
     assert Select(driver.find_element(By.ID, "language")).first_selected_option.get_attribute("value") == "ja-JP"
     send(driver, "/crmphoto Contacts 1001", "#messages .event.photo img.photo")  # and the next command works
+
+
+def test_show_crm_photo_on_a_posted_message_puts_the_photo_in_its_thread(page: tuple[DemoProcess, Any]) -> None:
+    """Post a plain message, open its ⋮ menu, pick Show CRM photo: the photo appears under it, "1 reply"."""
+    from selenium.webdriver.common.by import By
+
+    _, driver = page
+    wait_for(driver, "#messages .event.message")  # the sample's ready messages
+    ready = len(driver.find_elements(By.CSS_SELECTOR, "#messages > .event.message"))
+    send(driver, "Can someone call ada@acme.example back?", "#messages .event.message")
+    wait_until(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#messages > .event.message")) == ready + 1, 15)
+    mine = driver.find_elements(By.CSS_SELECTOR, "#messages > .event.message")[-1]
+    assert "ada@acme.example" in mine.find_element(By.CSS_SELECTOR, ".body").text
+    menu = mine.find_element(By.CSS_SELECTOR, ".menu")
+    assert not menu.is_displayed()
+    mine.find_element(By.CSS_SELECTOR, "button.more").click()
+    item = menu.find_element(By.CSS_SELECTOR, "button.shortcut")
+    assert menu.is_displayed() and "Show CRM photo" in item.text
+    item.click()
+    wait_for(driver, "#messages .event.message .thread .event.photo img.photo")
+    images_loaded(driver)
+    assert not menu.is_displayed()
+    thread = mine.find_element(By.CSS_SELECTOR, ".thread")
+    assert thread.find_element(By.CSS_SELECTOR, ".count").text == "1 reply"
+    assert "Ada Lovelace" in thread.find_element(By.CSS_SELECTOR, ".event.photo .caption").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#messages > .event.photo") == []  # not in the channel itself
+    [looking] = [e for e in driver.find_elements(By.CSS_SELECTOR, "#messages > .event.private") if "ada@" in e.text]
+    assert "Only visible to you" in looking.text

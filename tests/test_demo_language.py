@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -45,8 +46,9 @@ class Demo:
         await until(lambda: any(e["kind"] == "photo" for e in self.fakes.log.since(before)), "the photo", 15)
 
 
-@pytest.fixture
-async def demo() -> AsyncIterator[Demo]:
+@asynccontextmanager
+async def serving() -> AsyncIterator[Demo]:
+    """The demo served in this process on a free port, with a client for its page's endpoints."""
     port = free_port()
     with server.running_fakes() as fakes:
         web = server.build(fakes, port)
@@ -61,6 +63,12 @@ async def demo() -> AsyncIterator[Demo]:
         finally:
             served.should_exit = True
             await task
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[Demo]:
+    async with serving() as running:
+        yield running
 
 
 async def test_the_picker_offers_slacks_six_languages_and_starts_in_english(demo: Demo) -> None:

@@ -3,16 +3,30 @@
 The page polls `since(n)` for events newer than the last it drew. A private reply that Slack would put in
 place of an earlier one (`replace_original` / `delete_original` on a response_url, Slack docs "Handling user
 interaction" -> "Responding to interactions") names the event it replaces, so the page swaps it there.
+A message posted in the channel gets a `ts`, as Slack gives every message one; a photo uploaded with that
+`thread_ts` (the message shortcut's) names the message as its `thread`, so the page draws it in that thread.
 """
 
 from __future__ import annotations
 
 import html
 import threading
+import time
+from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 from bot.demo import render
 from bot.escapes import escape
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message in the channel, as a message shortcut's payload describes it: its ts, its text, who wrote it."""
+
+    ts: str
+    text: str
+    author: str
 
 
 class ChannelLog:
@@ -21,10 +35,13 @@ class ChannelLog:
     def __init__(self, channel_id: str, names: dict[str, str] | None = None) -> None:
         self.channel_id = channel_id
         self.names = dict(names or {})  # user id -> the name a mention shows
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # `said` files a message under the lock `_add` takes too
         self._events: list[dict[str, Any]] = []
         self._files: dict[str, tuple[str, bytes]] = {}
         self._targets: dict[str, int] = {}  # response_url name -> the event its replace_original replaces
+        self._messages: dict[int, Message] = {}  # event number -> the message it shows
+        self._threads: dict[str, int] = {}  # a message's ts -> its event number
+        self._ts = count(1)  # unique within the run, like Slack's per-channel ts
 
     def _add(self, event: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -36,9 +53,20 @@ class ChannelLog:
         """What the person typed, shown back to them as Slack shows a slash command to its sender."""
         return self._add({"kind": "typed", "html": html.escape(text)})
 
-    def said(self, text: str) -> dict[str, Any]:
-        """A plain message (not a command): everyone in the channel sees it."""
-        return self._add({"kind": "message", "html": render.mrkdwn(escape(text))})
+    def said(self, text: str, author: str) -> dict[str, Any]:
+        """A plain message (not a command) by user `author`: everyone in the channel sees it."""
+        who = self.names.get(author, author)
+        with self._lock:  # numbered and filed at once, so a shortcut on it always finds it
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            event = self._add({"kind": "message", "who": who, "ts": ts, "html": render.mrkdwn(escape(text))})
+            self._messages[event["id"]] = Message(ts, text, author)
+            self._threads[ts] = event["id"]
+        return event
+
+    def message(self, event_id: int) -> Message | None:
+        """The message event `event_id` shows; None when that event is no message (or there is no such event)."""
+        with self._lock:
+            return self._messages.get(event_id)
 
     def private(self, body: dict[str, Any], replaces: int | None = None) -> dict[str, Any]:
         """A reply only the asker sees; `replaces` names the event it takes the place of."""
@@ -68,9 +96,11 @@ class ChannelLog:
         """FakeSlack's hook: a completed upload; shared in this channel, it becomes a photo message."""
         with self._lock:
             self._files[upload["file_id"]] = (upload["filename"], upload.get("content") or b"")
+            thread = self._threads.get(upload.get("thread_ts") or "")
         if upload.get("channel_id") == self.channel_id:
             self._add({
                 "kind": "photo",
+                "thread": thread,  # the message whose thread it is in; None in the channel itself
                 "src": f"/demo/files/{upload['file_id']}",
                 "title": html.escape(upload.get("title") or upload["filename"]),
                 "html": render.mrkdwn(upload.get("initial_comment") or "", self.names),

@@ -1,7 +1,8 @@
 """The demo's sample CRM: a handful of records in FakeZoho that show every kind of answer the bot gives.
 
 Each record has the fields search and captions read (Full_Name, Email, Phone, Account_Name / Company, Title);
-photos are the generated PNGs in bot/demo/images. `TRY` is what the page's help suggests typing. Nobody is
+photos are the generated PNGs in bot/demo/images. `TRY` is what the page's help suggests typing; `MESSAGES` are
+in the channel when the demo starts, for the "Show CRM photo" message shortcut to be tried on at once. Nobody is
 called Maria Garcia, but Sam Rivera's title mentions her: Zoho's `word` search (and the fake's) matches any text
 field, so `/crmphoto Maria Garcia` finds Sam alone, and the bot asks privately before sharing a record that is
 not exactly what was typed.
@@ -65,6 +66,13 @@ def records() -> list[tuple[str, str, Record]]:
     ]
 
 
+# Messages a colleague has posted in the channel when the demo starts: one names one person (the shortcut shares
+# the photo in its thread), one names two (a private list whose button shares into the thread).
+MESSAGES: list[str] = [
+    "Grace from Navy Labs is coming in at 3pm, her email is grace@navy.example",
+    "Linus (+1 555 010 0203) and Ada (ada@acme.example) both asked for a demo next week",
+]
+
 # What the page suggests typing, each with what it shows.
 TRY: list[tuple[str, str]] = [
     ("/crmphoto Contacts 1001", "a photo shared in the channel"),
@@ -81,6 +89,10 @@ TRY: list[tuple[str, str]] = [
     ("/crmphoto Contacts 10-01", "a typo in the id"),
     ("/crmphoto Contacts abc", "a name that matches nobody"),
     ("/crmphoto help", "the bot's own help"),
+    (MESSAGES[0], "a message (already in the channel, or post it): its ⋮ → Show CRM photo shares the photo in its "
+                  "thread"),
+    (MESSAGES[1], "a message naming two people: ⋮ → Show CRM photo lists them privately, a button shares into the "
+                  "thread"),
 ]
 
 

@@ -5,8 +5,10 @@ settings pointing at FakeZoho (the sample CRM) and FakeSlack (the Web API the re
 The page posts what the person types to `/demo/command`; that becomes a slash-command request signed with a
 secret made at start-up and sent over HTTP to the bot's own `/slack/events`, exactly as Slack would send it
 (Slack docs "Verifying requests from Slack", "Implementing slash commands"). Button clicks become signed
-`block_actions` payloads the same way. Replies to the response_url and photo uploads land in FakeSlack,
-whose hooks feed the page's event log, which the page polls.
+`block_actions` payloads the same way, and "Show CRM photo" on a message in the channel (its "⋮" menu, as Slack
+shows message shortcuts) a signed `message_action` payload with that message's ts and text. Replies to the
+response_url and photo uploads land in FakeSlack, whose hooks feed the page's event log, which the page polls;
+a photo uploaded into a message's thread is drawn in that thread. Text without a leading `/` is a plain message.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from bot.background import Background
 from bot.config import load_settings
 from bot.demo import render
 from bot.demo.channel import ChannelLog
-from bot.demo.sample import TRY, populate
+from bot.demo.sample import MESSAGES, TRY, populate
 from bot.escapes import escape
 from bot.fakes import zoho as fz
-from bot.fakes.harness import block_actions_body, command_body, sign
+from bot.fakes.harness import block_actions_body, command_body, message_shortcut_body, sign
 from bot.fakes.slack import TEAM_ID, FakeSlack
 from bot.fakes.zoho import FakeZoho
+from bot.identifiers import MAX_TEXT
 from bot.request import BadInput, parse_link
 from bot.slack.app import assemble
 from bot.slack.client import build_client
@@ -57,10 +60,14 @@ STATIC = Path(__file__).with_name("static")
 CHANNEL = "C0DEMO0001"
 CHANNEL_NAME = "sales"
 USER = "U0YOU"
+COLLEAGUE = "U0PRIYA"  # who posted the sample's messages (sample.MESSAGES)
 COMMAND = "/crmphoto"
 # The stand-in's answer to another slash command. Slack says "Messages that start with a slash (/) are commands"
 # (api.slack.com "Slash Commands"); its exact words for an unknown one are not documented, so these are the demo's.
 NOT_A_COMMAND = "`{}` is not a command in this demo workspace: only `/crmphoto` is installed here."
+TOO_LONG = f"That is longer than a Slack message may be ({MAX_TEXT:,} characters); send a shorter one."
+NO_SUCH_MESSAGE = ("There is no such message in #sales: choose More actions (⋮) on a message in the channel, "
+                   "then Show CRM photo.")
 # The page's language picker: the stand-in's Slack language, in Slack's own locale codes (FACTS.md), one per
 # language crmphoto speaks (bot.i18n.LANGUAGES), each named in itself as Slack's own language menu does.
 LANGUAGES = {"en-US": "English", "de-DE": "Deutsch", "fr-FR": "Français", "es-LA": "Español",
@@ -77,11 +84,14 @@ class Fakes:
 @contextmanager
 def running_fakes() -> Iterator[Fakes]:
     """The sample CRM and the Slack stand-in, with the demo channel and the demo user, until the block ends."""
-    channel = ChannelLog(CHANNEL, names={USER: "you"})
+    channel = ChannelLog(CHANNEL, names={USER: "you", COLLEAGUE: "priya"})
     with FakeZoho() as zoho, FakeSlack(bot_token="xoxb-demo-" + secrets.token_hex(8)) as slack:
         populate(zoho)
         slack.add_channel(CHANNEL)
         stand_in(slack, "en-US")
+        slack.add_user(COLLEAGUE, team_id=TEAM_ID, name="priya", real_name="Priya")
+        for text in MESSAGES:
+            channel.said(text, COLLEAGUE)
         slack.on_upload = channel.on_upload
         slack.on_response = channel.on_response
         yield Fakes(zoho, slack, channel)
@@ -127,6 +137,7 @@ class DemoRoutes:
             Route(render.CRM_PAGE, self.crm_link, methods=["GET"]),
             Route("/demo/command", self.command, methods=["POST"]),
             Route("/demo/click", self.click, methods=["POST"]),
+            Route("/demo/shortcut", self.shortcut, methods=["POST"]),
             Route("/demo/locale", self.locale, methods=["GET"]),
             Route("/demo/locale", self.pick_locale, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -169,8 +180,10 @@ class DemoRoutes:
         text = str(payload.get("text", "")).strip()
         if not text:
             return JSONResponse({"ok": True})
+        if len(text) > MAX_TEXT:
+            return JSONResponse({"error": TOO_LONG}, status_code=400)
         if not text.startswith("/"):
-            self.fakes.log.said(text)
+            self.fakes.log.said(text, USER)
             return JSONResponse({"ok": True})
         name, _, rest = text.partition(" ")
         self.fakes.log.typed(text)
@@ -194,6 +207,20 @@ class DemoRoutes:
             block_id=str(payload.get("block", "")), channel=CHANNEL, user=USER,
             response_url=self.fakes.slack.response_url(reply_to),
         )
+        return await self._to_bot(body)
+
+    async def shortcut(self, request: Request) -> Response:
+        """"Show CRM photo" on message event `message`: the payload Slack sends for it, with that message's ts."""
+        payload = await _json(request)
+        if payload is None:
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        number = payload.get("message")
+        message = self.fakes.log.message(number) if type(number) is int else None  # not True, 1.0 or "1"
+        if message is None:
+            return JSONResponse({"error": NO_SUCH_MESSAGE}, status_code=400)
+        reply_to = f"shortcut-{next(self._names)}"
+        body = message_shortcut_body(message.text, channel=CHANNEL, user=USER, author=message.author, ts=message.ts,
+                                     response_url=self.fakes.slack.response_url(reply_to))
         return await self._to_bot(body)
 
     async def locale(self, _: Request) -> Response:

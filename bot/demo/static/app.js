@@ -32,9 +32,11 @@
       caption.innerHTML = event.html;
       body.append(caption, title, img);
     } else {
-      who.textContent = event.kind === "private" ? "crmphoto" : "you";
+      who.textContent = event.kind === "private" ? "crmphoto" : (event.who || "you");
       body.innerHTML = event.html;
-      if (event.kind !== "message") {
+      if (event.kind === "message") {
+        item.append(moreActions());
+      } else {
         const only = document.createElement("div");
         only.className = "only";
         only.textContent = "Only visible to you";
@@ -45,6 +47,55 @@
     return item;
   }
 
+  // Slack's "More actions" (⋮) on a message: the message shortcuts, here crmphoto's one.
+  function moreActions() {
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const more = document.createElement("button");
+    more.type = "button";
+    more.className = "more";
+    more.textContent = "\u22ee";
+    more.title = "More actions";
+    more.setAttribute("aria-label", "More actions");
+    more.setAttribute("aria-haspopup", "menu");
+    const menu = document.createElement("div");
+    menu.className = "menu";
+    menu.setAttribute("role", "menu");
+    menu.hidden = true;
+    const shortcut = document.createElement("button");
+    shortcut.type = "button";
+    shortcut.className = "shortcut";
+    shortcut.setAttribute("role", "menuitem");
+    shortcut.textContent = "Show CRM photo";
+    const app = document.createElement("span");
+    app.className = "app";
+    app.textContent = "crmphoto";
+    shortcut.append(app);
+    menu.append(shortcut);
+    actions.append(more, menu);
+    return actions;
+  }
+
+  function closeMenus(except) {
+    for (const menu of list.querySelectorAll(".menu")) if (menu !== except) menu.hidden = true;
+  }
+
+  // A reply in a message's thread goes under that message, with the count of its replies.
+  function threadOf(parent) {
+    let thread = parent.querySelector(":scope > .thread");
+    if (!thread) {
+      thread = document.createElement("div");
+      thread.className = "thread";
+      const count = document.createElement("div");
+      count.className = "count";
+      const replies = document.createElement("div");
+      replies.className = "replies";
+      thread.append(count, replies);
+      parent.append(thread);
+    }
+    return thread;
+  }
+
   function draw(event) {
     const old = event.replaces ? list.querySelector('[data-id="' + event.replaces + '"]') : null;
     if (event.kind === "delete") {
@@ -52,7 +103,14 @@
       return;
     }
     const item = element(event);
-    if (old) old.replaceWith(item); else list.append(item);
+    const parent = event.thread ? list.querySelector('.event.message[data-id="' + event.thread + '"]') : null;
+    if (old) old.replaceWith(item);
+    else if (parent) {
+      const thread = threadOf(parent);
+      thread.querySelector(".replies").append(item);
+      const n = thread.querySelectorAll(".replies > .event").length;
+      thread.querySelector(".count").textContent = n === 1 ? "1 reply" : n + " replies";
+    } else list.append(item);
     list.scrollTop = list.scrollHeight;
   }
 
@@ -73,6 +131,19 @@
   });
 
   list.addEventListener("click", e => {
+    const more = e.target.closest("button.more");
+    if (more) {
+      const menu = more.nextElementSibling;
+      closeMenus(menu);
+      menu.hidden = !menu.hidden;
+      return;
+    }
+    const shortcut = e.target.closest("button.shortcut");
+    if (shortcut) {
+      closeMenus(null);
+      post("/demo/shortcut", {message: Number(shortcut.closest(".event").dataset.id)});
+      return;
+    }
     const button = e.target.closest("button.choice");
     if (!button) return;
     button.disabled = true;
@@ -111,6 +182,9 @@
         return fetch("/demo/locale").then(r => r.json()).then(showLocale);
       });
   });
+
+  document.addEventListener("click", e => { if (!e.target.closest(".actions")) closeMenus(null); });
+  document.addEventListener("keydown", e => { if (e.key === "Escape") closeMenus(null); });
 
   poll();
   setInterval(poll, 700);
