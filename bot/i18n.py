@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -92,6 +93,13 @@ def plural(locale: str, forms: tuple[str, str], n: int, **values: object) -> str
     return said.format(n=n, **values)
 
 
+# Japanese sets a Latin word apart from kana and kanji with a space, as Slack's and Zoho's Japanese interfaces do.
+_LATIN_NEXT_TO_CJK = re.compile(r"(?<=[A-Za-z0-9])(?=[\u3040-\u30ff\u4e00-\u9fff])|"
+                                r"(?<=[\u3040-\u30ff\u4e00-\u9fff])(?=[A-Za-z0-9])")
+
+
 def either(locale: str, items: Sequence[str]) -> str:
-    """`a, b or c` the way the language writes it."""
-    return format_list(list(items), style="or", locale=Locale.parse(locale)) if items else ""
+    """`a, b or c` the way the language writes it (`Contacts または Leads`)."""
+    if not items:
+        return ""
+    return _LATIN_NEXT_TO_CJK.sub(" ", format_list(list(items), style="or", locale=Locale.parse(locale)))

@@ -61,6 +61,13 @@ def test_an_unsupported_default_locale_is_refused_at_start(value: str, fakes: An
         load_settings(bot_env(zoho, slack, 3000, DEFAULT_LOCALE=value))
 
 
+@pytest.mark.parametrize(("lang", "listed"), [("en", "Contacts or Leads"), ("de", "Contacts oder Leads"),
+                                              ("ja", "Contacts または Leads"), ("fr", "A, B ou C")])
+def test_lists_are_written_the_languages_way(lang: str, listed: str) -> None:
+    items = ["A", "B", "C"] if listed.startswith("A") else ["Contacts", "Leads"]
+    assert i18n.either(lang, items) == listed
+
+
 # --- Every word in every language within Slack's limits -----------------------------------------------------------
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
