@@ -22,7 +22,7 @@ from bot.fakes.zoho import Record
 from bot.records import RecordCard
 from bot.slack.blocks import choice_blocks, unfurl_blocks
 from tests.inprocess import BotFactory
-from tests.test_lookup import JANE, click, person
+from tests.test_lookup import JANE, LINK, click, paste, person
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 ADMIN = "C0ADMIN01"
@@ -131,6 +131,22 @@ async def test_the_channel_reads_default_locale_and_the_asker_their_own(make_bot
     assert requested in comment and JAPANESE.search(requested)
     assert f" · {messages.module_name('Contacts', locale='ja')} · " in comment
     assert "Requested by" not in comment and "Angefordert" not in comment
+
+
+async def test_a_pasted_links_preview_is_in_default_locale_whoever_pasted_it(make_bot: BotFactory) -> None:
+    bot = await make_bot(DEFAULT_LOCALE="de")
+    bot.slack.add_user("U0KENJI", locale="ja-JP")
+    bot.zoho.add_record("Contacts", "790000002", Record(fields=JANE))
+    url = LINK.format(id="790000002")
+    await paste(bot, url, user="U0KENJI")
+    await bot.settle()
+    [unfurl] = bot.slack.unfurls
+    section, image = unfurl["unfurls"][url]["blocks"]
+    assert section["text"]["text"].endswith(f"\n{messages.module_name('Contacts', locale='de')} · Acme Corp")
+    german = messages.photo_alt("Jane Doe", locale="de")
+    assert image["alt_text"] == german != messages.photo_alt("Jane Doe", locale="en")
+    assert bot.slack.uploads[0]["title"] == messages.photo_title("Contacts", "790000002", locale="de")
+    assert bot.slack.count("users.info") == 1  # the guest check; an unfurl never asks for the paster's language
 
 
 async def test_an_admin_alert_caused_by_a_japanese_users_command_is_english(make_bot: BotFactory) -> None:
