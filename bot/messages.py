@@ -129,22 +129,21 @@ class Explanation:
         what, todo, fixer = CATALOGUE[self.kind]
         if self.words is not None:
             what, todo = self.words
-        if self.about is None:
+        values: dict[str, str] = {}
+        if self.about is None:  # before the record was known: the apology alone, nothing to fill in
             what = N_("Sorry, something went wrong on crmphoto's side.")
-            return Said(self.code, i18n.text(locale, what), i18n.text(locale, todo),
-                        i18n.text(locale, FIXER_LINES[fixer]))
-        values = {
-            "record": self.about.said(locale),
-            "typed": escape(self.typed),
-            "photo_modules": module_list(list(self.photo_modules)),
-            "suggestion": " " + i18n.text(locale, N_("Did you mean *{name}*?"), name=escape(self.suggestion))
-            if self.suggestion else "",
-            "shortcut": SHORTCUT_NAME,
-            "command": COMMAND,
-        }
+        else:
+            values = {
+                "record": self.about.said(locale),
+                "typed": escape(self.typed),
+                "photo_modules": module_list(list(self.photo_modules)),
+                "suggestion": " " + i18n.text(locale, N_("Did you mean *{name}*?"), name=escape(self.suggestion))
+                if self.suggestion else "",
+                "shortcut": SHORTCUT_NAME,
+                "command": COMMAND,
+            }
         return Said(self.code, i18n.text(locale, what, **values), i18n.text(locale, todo, **values),
                     i18n.text(locale, FIXER_LINES[fixer]))
-
 
 # code -> (what happened, what to do, who fixes it). `{record}` is the module and id.
 CATALOGUE: dict[Code, tuple[str, str, Fixer]] = {

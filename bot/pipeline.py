@@ -518,7 +518,7 @@ class Pipeline:
         failed = next((a for a in answers if isinstance(a, Outcome) and a.code != Code.NO_MATCH), None)
         if failed is not None:
             return failed
-        words = messages.shortcut_no_match([identifiers.label(r) for r in (ticket.request, *ticket.also)])
+        words = messages.shortcut_no_match(_named(ticket))
         return Outcome(ticket.request.module or "", "", Code.NO_MATCH, words)
 
     async def _card(self, module: Module | None, key: tuple[str, str]) -> RecordCard:
@@ -577,10 +577,15 @@ def _records(answers: list[Located]) -> dict[tuple[str, str], tuple[Module | Non
     return exact | {key: (None, card) for key, card in loose.items() if key not in exact}
 
 
+def _named(ticket: Ticket) -> list[str]:
+    """A shortcut's identifiers, as replies name them."""
+    return [identifiers.label(r) for r in (ticket.request, *ticket.also)]
+
+
 def looked_for(ticket: Ticket, *, locale: str) -> str:
     """What was searched, as replies name it: a search's words, a shortcut's identifiers (`a, b or c`), or ""."""
     if ticket.via == "shortcut":
-        return i18n.either(locale, [identifiers.label(r) for r in (ticket.request, *ticket.also)])
+        return i18n.either(locale, _named(ticket))
     return ticket.request.label if isinstance(ticket.request, SearchRequest) else ""
 
 

@@ -21,7 +21,7 @@ from bot.fakes.harness import bot_env
 from bot.fakes.zoho import Record
 from bot.records import RecordCard
 from bot.slack.blocks import choice_blocks, unfurl_blocks
-from tests.inprocess import BotFactory
+from tests.inprocess import Bot, BotFactory
 from tests.test_lookup import JANE, LINK, click, paste, person
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -90,6 +90,19 @@ def _said(reply: dict[str, Any]) -> str:
     return reply["blocks"][0]["text"]["text"]
 
 
+def no_photo(lang: str) -> str:
+    """The "no photo" explanation of Contacts 123, as a reader of `lang` gets it."""
+    return messages.explain(Code.NO_PHOTO, "Contacts", "123").said(lang).text
+
+
+async def no_photo_reply(bot: Bot, user: str) -> str:
+    """What `user` is told after `/crmphoto Contacts 123`, a record without a photo."""
+    bot.zoho.add_record("Contacts", "123", Record(content=None))
+    _, name = await bot.command("Contacts 123", user=user)
+    await bot.settle()
+    return _said(bot.replies(name)[0])
+
+
 async def test_a_japanese_users_no_photo_reply_is_japanese_with_the_code_as_it_is(make_bot: BotFactory) -> None:
     bot = await make_bot()
     bot.slack.add_user("U0KENJI", locale="ja-JP")
@@ -97,9 +110,9 @@ async def test_a_japanese_users_no_photo_reply_is_japanese_with_the_code_as_it_i
     ack, name = await bot.command("Contacts 123", user="U0KENJI")
     await bot.settle()
     [reply] = bot.replies(name)
-    expected = messages.explain(Code.NO_PHOTO, "Contacts", "123").said("ja").text
+    expected = no_photo("ja")
     assert _said(reply) == expected and JAPANESE.search(expected)
-    assert expected != messages.explain(Code.NO_PHOTO, "Contacts", "123").said("en").text
+    assert expected != no_photo("en")
     assert reply["blocks"][1]["elements"][0]["text"].startswith("Code `NO_PHOTO` · reference `")
     # The ack never waits for Slack: the first one is in DEFAULT_LOCALE; once known, the asker's language.
     assert ack["text"] == messages.fetching("Contacts", "123", locale="en")
@@ -166,30 +179,20 @@ async def test_an_admin_alert_caused_by_a_japanese_users_command_is_english(make
 async def test_a_user_without_a_locale_reads_default_locale(make_bot: BotFactory) -> None:
     bot = await make_bot(DEFAULT_LOCALE="fr")
     bot.slack.add_user("U0NOLOC", locale="")
-    bot.zoho.add_record("Contacts", "123", Record(content=None))
-    _, name = await bot.command("Contacts 123", user="U0NOLOC")
-    await bot.settle()
-    french = messages.explain(Code.NO_PHOTO, "Contacts", "123").said("fr").text
-    assert _said(bot.replies(name)[0]) == french != messages.explain(Code.NO_PHOTO, "Contacts", "123").said("en").text
+    assert await no_photo_reply(bot, "U0NOLOC") == no_photo("fr") != no_photo("en")
 
 
 async def test_an_unknown_locale_reads_english(make_bot: BotFactory) -> None:
     bot = await make_bot()
     bot.slack.add_user("U0MINJI", locale="ko-KR")
-    bot.zoho.add_record("Contacts", "123", Record(content=None))
-    _, name = await bot.command("Contacts 123", user="U0MINJI")
-    await bot.settle()
-    assert _said(bot.replies(name)[0]) == messages.explain(Code.NO_PHOTO, "Contacts", "123").said("en").text
+    assert await no_photo_reply(bot, "U0MINJI") == no_photo("en")
 
 
 async def test_slack_not_saying_the_locale_leaves_the_words_in_the_acks_language(make_bot: BotFactory) -> None:
     bot = await make_bot(DEFAULT_LOCALE="de", BLOCK_GUESTS="false")
     bot.slack.add_user("U0KENJI", locale="ja-JP")
     bot.slack.fail_next("users.info", "internal_error")
-    bot.zoho.add_record("Contacts", "123", Record(content=None))
-    _, name = await bot.command("Contacts 123", user="U0KENJI")
-    await bot.settle()
-    assert _said(bot.replies(name)[0]) == messages.explain(Code.NO_PHOTO, "Contacts", "123").said("de").text
+    assert await no_photo_reply(bot, "U0KENJI") == no_photo("de")
 
 
 # --- No word bypasses the catalogue --------------------------------------------------------------------------------

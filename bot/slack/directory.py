@@ -110,7 +110,9 @@ class SlackDirectory:
     def known_locale(self, user_id: str) -> str | None:
         """The user's Slack locale if a lookup already holds it: the ack never waits for Slack."""
         hit, user = self._users.get(user_id)
-        return (user or {}).get("locale") or None if hit else None
+        if not hit or not user:
+            return None
+        return user.get("locale") or None
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self._groups.fetch(group_id, lambda: self._load_group(group_id))

@@ -95,14 +95,12 @@ class ShareChoice:
     async def share(self, choice: Choice, body: dict[str, Any], respond: AsyncRespond,
                     client: AsyncWebClient) -> None:
         user, channel = choice.user, choice.channel
-        team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
-        asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
+        asker = _interaction_asker(body, user, channel)
         answer = await self.pipeline.receive_choice(choice.module, choice.record_id, asker, _id(body.get("user")),
                                                     _id(body.get("channel")), name=choice.name, thread=choice.thread)
         replier = SlackReplier(respond, client, channel, user)
         if answer.ticket is None:
-            if answer.explanation is not None:
-                await replier.explain(answer.explanation, answer.ref)
+            await _refused(answer, replier)
             return
         try:
             await respond(replace_original=True, text=answer.text)
@@ -132,15 +130,13 @@ class MessageShortcut:
     async def look(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         message = body.get("message") if isinstance(body.get("message"), dict) else {}
         user, channel = _id(body.get("user")), _id(body.get("channel"))
-        team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
-        asker = Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
+        asker = _interaction_asker(body, user, channel)
         thread = str(message.get("thread_ts") or message.get("ts") or body.get("message_ts") or "")
         text = message.get("text")
         answer = await self.pipeline.receive_shortcut(text if isinstance(text, str) else "", asker, thread)
         replier = SlackReplier(respond, client, channel, user)
         if answer.ticket is None:
-            if answer.explanation is not None:
-                await replier.explain(answer.explanation, answer.ref)
+            await _refused(answer, replier)
             return
         try:
             await replier.note(answer.text)
@@ -197,6 +193,18 @@ class SharingChanged:
         if isinstance(channel, str) and channel:
             await self.directory.forget_sharing(channel)
             log.info("slack: %s for %s; its sharing will be asked again", event.get("type"), channel)
+
+
+def _interaction_asker(body: dict[str, Any], user: str, channel: str) -> Asker:
+    """Who asked, from an interaction payload (a click, a shortcut): its team, else the user's, and its Grid."""
+    team = _id(body.get("team")) or str((body.get("user") or {}).get("team_id") or "")
+    return Asker(team=team, user=user, channel=channel, enterprise=_id(body.get("enterprise")))
+
+
+async def _refused(answer: Ack, replier: SlackReplier) -> None:
+    """An interaction's request that was not admitted: its explanation, privately (there is no ack to carry it)."""
+    if answer.explanation is not None:
+        await replier.explain(answer.explanation, answer.ref)
 
 
 def _id(part: object) -> str:
